@@ -1,0 +1,127 @@
+//! Git access through git2: the metadata of the measured commit, and baselines read straight
+//! from a ref's tree without a checkout.
+
+use std::path::{Path, PathBuf};
+
+use git2::{Repository, StatusOptions};
+
+use super::schema::{GitInfo, Snapshot};
+use super::store::parse_snapshot;
+use crate::error::{Error, Result};
+
+/// Branches tried, in order, as "the main branch" for merge-base look-ups.
+pub const MAIN_BRANCH_CANDIDATES: &[&str] = &["origin/main", "origin/master", "main", "master"];
+
+fn open(dir: &Path) -> Result<Repository> {
+    Repository::discover(dir).map_err(|e| {
+        Error::Git(format!(
+            "{} is not inside a git repository ({})",
+            dir.display(),
+            e.message()
+        ))
+    })
+}
+
+fn rfc3339(secs: i64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.max(0) as u64);
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+/// Metadata of HEAD in the repository containing `dir`; `None` outside a repository or before
+/// the first commit.
+pub fn info(dir: &Path) -> Option<GitInfo> {
+    let repo = Repository::discover(dir).ok()?;
+    let head = repo.head().ok()?;
+    let commit = head.peel_to_commit().ok()?;
+    let branch = head
+        .is_branch()
+        .then(|| head.shorthand().map(str::to_string))
+        .flatten();
+    Some(GitInfo {
+        commit: commit.id().to_string(),
+        branch,
+        dirty: is_dirty(&repo).unwrap_or(true),
+        commit_time: rfc3339(commit.time().seconds()),
+    })
+}
+
+/// Whether tracked files differ from HEAD (untracked files do not count: build output and
+/// scratch files should not block a baseline refresh).
+pub fn is_dirty(repo: &Repository) -> Result<bool> {
+    let mut opts = StatusOptions::new();
+    opts.include_untracked(false).include_ignored(false);
+    let statuses = repo.statuses(Some(&mut opts))?;
+    Ok(!statuses.is_empty())
+}
+
+/// Whether the repository containing `dir` has uncommitted changes to tracked files.
+pub fn dirty(dir: &Path) -> Result<bool> {
+    is_dirty(&open(dir)?)
+}
+
+/// The merge-base of HEAD with the first main-branch candidate that exists.
+pub fn merge_base_with_main(dir: &Path) -> Result<String> {
+    let repo = open(dir)?;
+    let head = repo.head()?.peel_to_commit()?.id();
+    for name in MAIN_BRANCH_CANDIDATES {
+        if let Ok(obj) = repo.revparse_single(name) {
+            let main = obj.peel_to_commit()?.id();
+            let base = repo.merge_base(head, main)?;
+            return Ok(base.to_string());
+        }
+    }
+    Err(Error::Git(format!(
+        "no main branch found (tried {}); pass --baseline-ref",
+        MAIN_BRANCH_CANDIDATES.join(", ")
+    )))
+}
+
+/// The path of `file` relative to the repository's work tree.
+fn repo_relative(repo: &Repository, file: &Path) -> Result<PathBuf> {
+    let workdir = repo
+        .workdir()
+        .ok_or_else(|| Error::Git("the repository has no work tree".into()))?;
+    let workdir = workdir.canonicalize().map_err(|e| Error::io(workdir, e))?;
+    let abs = if file.is_absolute() {
+        file.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(|e| Error::io(".", e))?
+            .join(file)
+    };
+    // The file need not exist in the work tree; canonicalize its parent when it can.
+    let abs = match (
+        abs.parent().and_then(|p| p.canonicalize().ok()),
+        abs.file_name(),
+    ) {
+        (Some(p), Some(name)) => p.join(name),
+        _ => abs,
+    };
+    abs.strip_prefix(&workdir)
+        .map(Path::to_path_buf)
+        .map_err(|_| Error::Git(format!("{} is outside the repository", file.display())))
+}
+
+/// Reads the snapshot stored at `file` (a work-tree path) as it is in `rev`, without checking
+/// anything out. Errors name `rev:path`.
+pub fn read_snapshot_at(dir: &Path, rev: &str, file: &Path) -> Result<Snapshot> {
+    let repo = open(dir)?;
+    let rel = repo_relative(&repo, file)?;
+    let label = PathBuf::from(format!("{rev}:{}", rel.display()));
+    let commit = repo
+        .revparse_single(rev)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|e| Error::Git(format!("cannot resolve {rev:?}: {}", e.message())))?;
+    let entry = commit.tree()?.get_path(&rel).map_err(|_| Error::Invalid {
+        path: label.clone(),
+        message: format!(
+            "no such file at {rev} (commit {}); commit a baseline there first",
+            &commit.id().to_string()[..12]
+        ),
+    })?;
+    let blob = entry
+        .to_object(&repo)?
+        .peel_to_blob()
+        .map_err(|_| Error::invalid(&label, "not a file"))?;
+    parse_snapshot(&label, blob.content())
+}

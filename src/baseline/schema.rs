@@ -1,0 +1,208 @@
+//! The versioned file format shared by results files and baselines.
+//!
+//! A results file (`perfgate collect`, `perfgate run`) and a baseline (`baselines/<testbed>.json`)
+//! are the same [`Snapshot`] with a different [`SnapshotKind`], so that `baseline refresh --from`
+//! is a relabelling and `compare` accepts either on both sides. Field order is fixed by the
+//! structs and benchmarks are kept sorted by id, so that the JSON is diff-friendly.
+
+use serde::{Deserialize, Serialize};
+
+use crate::stats::histogram::Histogram;
+
+/// The schema version this build writes and the newest it reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One run of a benchmark suite, as a results file or as a committed baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    /// Always [`SCHEMA_VERSION`] when written by this build.
+    pub schema_version: u32,
+    /// Whether this is a results file or a baseline.
+    pub kind: SnapshotKind,
+    /// The kind of machine this was measured on; baselines are stored per testbed.
+    pub testbed: String,
+    /// When the snapshot was made (RFC 3339, UTC).
+    pub created_at: String,
+    /// The commit the measured code came from, when it was measured inside a git repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git: Option<GitInfo>,
+    /// Versions of the tools involved.
+    pub tools: ToolVersions,
+    /// Where it was measured.
+    pub machine: Machine,
+    /// Which criterion results it was read from.
+    pub source: Source,
+    /// Every benchmark, sorted by id.
+    pub benchmarks: Vec<Benchmark>,
+}
+
+/// What a [`Snapshot`] file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SnapshotKind {
+    /// Written by `collect` or `run`.
+    Results,
+    /// Written by `baseline refresh`.
+    Baseline,
+}
+
+/// Git metadata of the measured code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitInfo {
+    /// Full commit hash of HEAD.
+    pub commit: String,
+    /// Branch name, if HEAD is on a branch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// Whether tracked files had uncommitted changes.
+    pub dirty: bool,
+    /// Commit time of HEAD (RFC 3339, UTC).
+    pub commit_time: String,
+}
+
+/// Versions of the tools involved in a measurement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolVersions {
+    /// perfgate's own version.
+    pub perfgate: String,
+    /// `rustc --version`, if it could be run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rustc: Option<String>,
+    /// The criterion version locked by the measured crate, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criterion: Option<String>,
+}
+
+/// A fingerprint of the machine a snapshot was measured on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Machine {
+    /// Operating system (`std::env::consts::OS`).
+    pub os: String,
+    /// CPU architecture (`std::env::consts::ARCH`).
+    pub arch: String,
+    /// CPU model name.
+    pub cpu_model: String,
+    /// Logical cores available to the process.
+    pub cores: u32,
+    /// Kernel release.
+    pub kernel: String,
+    /// Total memory, in MiB.
+    pub memory_mib: u64,
+}
+
+/// Which criterion output a snapshot was read from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// The criterion result set: `new` for the latest run, or a `--save-baseline` name.
+    pub criterion_baseline: String,
+}
+
+/// Criterion's throughput declaration, exactly as `benchmark.json` spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Throughput {
+    /// Bytes per iteration, shown in binary multiples.
+    Bytes(u64),
+    /// Bytes per iteration, shown in decimal multiples.
+    BytesDecimal(u64),
+    /// Elements per iteration.
+    Elements(u64),
+    /// Bits per iteration.
+    Bits(u64),
+    /// Both elements and bytes per iteration.
+    ElementsAndBytes {
+        /// Elements per iteration.
+        elements: u64,
+        /// Bytes per iteration.
+        bytes: u64,
+    },
+}
+
+impl Throughput {
+    /// The amount per iteration and its unit, for reporting a rate (`<unit>/s`).
+    /// Elements-and-bytes reports bytes, which is what criterion plots.
+    pub fn per_iteration(&self) -> (f64, &'static str) {
+        match *self {
+            Throughput::Bytes(n) | Throughput::BytesDecimal(n) => (n as f64, "B"),
+            Throughput::Elements(n) => (n as f64, "elem"),
+            Throughput::Bits(n) => (n as f64, "bit"),
+            Throughput::ElementsAndBytes { bytes, .. } => (bytes as f64, "B"),
+        }
+    }
+}
+
+/// One benchmark's measurements.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Benchmark {
+    /// Criterion's `full_id`: the benchmark's identity and the baseline key.
+    pub id: String,
+    /// Criterion's `group_id`.
+    pub group_id: String,
+    /// Criterion's `function_id`, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function_id: Option<String>,
+    /// Criterion's `value_str`, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_str: Option<String>,
+    /// Declared throughput per iteration, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<Throughput>,
+    /// The raw samples.
+    pub samples: Samples,
+    /// Summary statistics of the per-iteration sample times.
+    pub summary: Summary,
+    /// Per-operation latency, when the benchmark used perfgate's recorder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Latency>,
+}
+
+/// Criterion's samples: sample i ran `iters[i]` iterations, each taking `per_iter_ns[i]` on average.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Samples {
+    /// Iterations per sample.
+    pub iters: Vec<f64>,
+    /// Per-iteration time of each sample, in nanoseconds (`times[i] / iters[i]`).
+    pub per_iter_ns: Vec<f64>,
+}
+
+/// Summary statistics of per-iteration sample times (of batch means, not of operations).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Summary {
+    /// Mean per-iteration time, ns.
+    pub mean_ns: f64,
+    /// Median per-iteration time, ns.
+    pub median_ns: f64,
+    /// Standard deviation of per-iteration times, ns.
+    pub std_dev_ns: f64,
+    /// Fastest sample, ns per iteration.
+    pub min_ns: f64,
+    /// Slowest sample, ns per iteration.
+    pub max_ns: f64,
+}
+
+/// Per-operation latency recorded by [`crate::collect::recorder::LatencyRecorder`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Latency {
+    /// Number of operations timed in the measured samples.
+    pub ops: u64,
+    /// Median (histogram resolution, within 1.6%), ns.
+    pub p50_ns: f64,
+    /// 99th percentile, ns.
+    pub p99_ns: f64,
+    /// 99.9th percentile, ns.
+    pub p999_ns: f64,
+    /// Fastest operation, ns.
+    pub min_ns: f64,
+    /// Slowest operation, ns.
+    pub max_ns: f64,
+    /// The distribution, for bootstrapping percentiles again.
+    pub histogram: Histogram,
+}

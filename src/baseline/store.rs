@@ -1,0 +1,231 @@
+//! Reading and writing snapshot files: strict validation on the way in, atomic replacement on
+//! the way out, so that a crash or a bad input can never leave a half-written baseline.
+
+use std::io::Write;
+use std::path::Path;
+
+use super::schema::{SCHEMA_VERSION, Snapshot};
+use crate::error::{Error, Result};
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync, rename,
+/// then fsync of the directory. Readers see the old file or the new one, never a mix.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".perfgate-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        // Durability of the rename itself; not all filesystems support it, and the file is
+        // already complete, so a failure here is not an error.
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Serializes a snapshot as perfgate writes it: pretty objects, arrays of numbers on one line.
+pub fn to_json(snapshot: &Snapshot) -> String {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, CompactArrays::default());
+    serde::Serialize::serialize(snapshot, &mut ser).expect("snapshots always serialize");
+    let mut text = String::from_utf8(out).expect("serde_json writes UTF-8");
+    text.push('\n');
+    text
+}
+
+/// Writes a snapshot atomically.
+pub fn write_snapshot(path: &Path, snapshot: &Snapshot) -> Result<()> {
+    write_atomic(path, to_json(snapshot).as_bytes())
+}
+
+/// Reads and validates a snapshot file.
+pub fn read_snapshot(path: &Path) -> Result<Snapshot> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    parse_snapshot(path, &bytes)
+}
+
+/// Parses and validates snapshot bytes; `path` names the source in errors.
+pub fn parse_snapshot(path: &Path, bytes: &[u8]) -> Result<Snapshot> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::invalid(path, "file is empty"));
+    }
+    // Check the version before the full schema, so that a newer file gets the helpful message
+    // rather than a complaint about a field this build does not know.
+    #[derive(serde::Deserialize)]
+    struct Version {
+        schema_version: Option<serde_json::Value>,
+    }
+    let version: Version = serde_json::from_slice(bytes).map_err(|e| json_error(path, &e))?;
+    match version.schema_version.as_ref().and_then(|v| v.as_u64()) {
+        None => {
+            return Err(Error::invalid(
+                path,
+                "no numeric `schema_version`: not a perfgate results or baseline file",
+            ));
+        }
+        Some(v) if v > u64::from(SCHEMA_VERSION) => {
+            return Err(Error::invalid(
+                path,
+                format!(
+                    "schema version {v} is newer than this perfgate understands ({SCHEMA_VERSION}); upgrade perfgate"
+                ),
+            ));
+        }
+        Some(v) if v < 1 => {
+            return Err(Error::invalid(path, format!("invalid schema version {v}")));
+        }
+        Some(_) => {}
+    }
+    let snapshot: Snapshot = serde_json::from_slice(bytes).map_err(|e| json_error(path, &e))?;
+    validate(&snapshot).map_err(|m| Error::invalid(path, m))?;
+    Ok(snapshot)
+}
+
+fn json_error(path: &Path, e: &serde_json::Error) -> Error {
+    let what = match e.classify() {
+        serde_json::error::Category::Eof => "truncated JSON",
+        serde_json::error::Category::Syntax => "corrupt JSON",
+        serde_json::error::Category::Data => "unexpected content",
+        serde_json::error::Category::Io => "read error",
+    };
+    Error::invalid(path, format!("{what}: {e}"))
+}
+
+fn check_time(what: &str, v: f64) -> std::result::Result<(), String> {
+    if !v.is_finite() {
+        Err(format!("{what} is not a finite number"))
+    } else if v <= 0.0 {
+        Err(format!("{what} is {v}: times must be positive"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks what the schema alone cannot: unique sorted ids, finite positive times, lengths.
+pub fn validate(s: &Snapshot) -> std::result::Result<(), String> {
+    for pair in s.benchmarks.windows(2) {
+        if pair[0].id >= pair[1].id {
+            return Err(format!(
+                "benchmarks are not sorted by id or repeat an id ({:?})",
+                pair[1].id
+            ));
+        }
+    }
+    for b in &s.benchmarks {
+        let ctx = |m: String| format!("benchmark {:?}: {m}", b.id);
+        if b.samples.per_iter_ns.is_empty() {
+            return Err(ctx("has no samples".into()));
+        }
+        if b.samples.iters.len() != b.samples.per_iter_ns.len() {
+            return Err(ctx("`iters` and `per_iter_ns` differ in length".into()));
+        }
+        for (i, &t) in b.samples.per_iter_ns.iter().enumerate() {
+            check_time(&format!("sample {i}"), t).map_err(ctx)?;
+        }
+        for (i, &n) in b.samples.iters.iter().enumerate() {
+            if !(n.is_finite() && n >= 1.0) {
+                return Err(ctx(format!("sample {i} has {n} iterations")));
+            }
+        }
+        if let Some(l) = &b.latency {
+            for (name, v) in [
+                ("p50_ns", l.p50_ns),
+                ("p99_ns", l.p99_ns),
+                ("p999_ns", l.p999_ns),
+            ] {
+                if !v.is_finite() || v < 0.0 {
+                    return Err(ctx(format!("latency {name} is {v}")));
+                }
+            }
+            l.histogram.validate().map_err(ctx)?;
+            if l.histogram.count() == 0 {
+                return Err(ctx("latency histogram is empty".into()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// serde_json formatter: objects pretty-printed one key per line, arrays on one line unless
+/// they hold objects. Keeps baselines diff-friendly without a line per sample.
+#[derive(Default)]
+struct CompactArrays {
+    indent: usize,
+    /// For each open container: is it an array, and has it had an object element?
+    stack: Vec<(bool, bool)>,
+}
+
+impl CompactArrays {
+    fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b"\n")?;
+        for _ in 0..self.indent {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for CompactArrays {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.stack.push((true, false));
+        self.indent += 1;
+        w.write_all(b"[")
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.indent -= 1;
+        if let Some((_, true)) = self.stack.pop() {
+            self.newline(w)?;
+        }
+        w.write_all(b"]")
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first { Ok(()) } else { w.write_all(b",") }
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        if let Some(top) = self.stack.last_mut() {
+            if top.0 {
+                top.1 = true;
+                self.newline(w)?;
+            }
+        }
+        self.stack.push((false, false));
+        self.indent += 1;
+        w.write_all(b"{")
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.indent -= 1;
+        self.stack.pop();
+        self.newline(w)?;
+        w.write_all(b"}")
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        self.newline(w)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+}

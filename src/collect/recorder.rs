@@ -1,0 +1,300 @@
+//! Per-operation latency recording for criterion benchmarks.
+//!
+//! Criterion's samples are batch means, so their percentiles are not operation percentiles.
+//! A benchmark that wants real p50/p99/p999 times every operation with this recorder inside
+//! `iter_custom`, using `SamplingMode::Flat`:
+//!
+//! ```no_run
+//! # use perfgate::collect::recorder::LatencyRecorder;
+//! # fn operation() {}
+//! // In a criterion bench:
+//! // let mut group = c.benchmark_group("pool");
+//! // group.sampling_mode(criterion::SamplingMode::Flat).sample_size(50);
+//! let mut rec = LatencyRecorder::new("pool/roundtrip", 50);
+//! // group.bench_function("roundtrip", |b| b.iter_custom(|iters| rec.time_ops(iters, operation)));
+//! # let _ = rec.time_ops(10, operation);
+//! rec.finish().expect("write latency log");
+//! ```
+//!
+//! Criterion calls the closure once per sample, in order, after its warm-up calls, so the last
+//! `sample_size` calls are the measured samples: the recorder keeps exactly those and, on
+//! [`LatencyRecorder::finish`] (or drop), writes a small log next to criterion's output that
+//! `perfgate collect` attaches to the benchmark with the same id.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::stats::histogram::{DENSE_SLOTS, Histogram, dense_index};
+
+/// Environment variable that overrides where latency logs are written.
+pub const LATENCY_DIR_ENV: &str = "PERFGATE_LATENCY_DIR";
+/// Schema version of the latency log.
+pub const LOG_SCHEMA_VERSION: u32 = 1;
+/// Name of the folder, inside the criterion root, that holds latency logs by default.
+pub const LATENCY_SUBDIR: &str = ".perfgate-latency";
+
+/// The file a recorder writes: one benchmark's operation latencies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyLog {
+    /// Always [`LOG_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Criterion's full id of the benchmark.
+    pub id: String,
+    /// When the log was written, as seconds since the Unix epoch.
+    pub written_at_unix: f64,
+    /// Iterations of each measured sample, in order (matches criterion's `sample.json`).
+    pub iters: Vec<u64>,
+    /// Number of operations timed.
+    pub ops: u64,
+    /// Median, ns (histogram resolution: within 1.6%).
+    pub p50_ns: f64,
+    /// 99th percentile, ns.
+    pub p99_ns: f64,
+    /// 99.9th percentile, ns.
+    pub p999_ns: f64,
+    /// Fastest operation, ns (exact).
+    pub min_ns: u64,
+    /// Slowest operation, ns (exact).
+    pub max_ns: u64,
+    /// The whole distribution.
+    pub histogram: Histogram,
+}
+
+/// One call of the measured closure: its operation count, extremes and histogram.
+#[derive(Debug)]
+struct Call {
+    ops: u64,
+    min: u64,
+    max: u64,
+    counts: Box<[u64]>,
+}
+
+impl Call {
+    fn new() -> Self {
+        Call {
+            ops: 0,
+            min: u64::MAX,
+            max: 0,
+            counts: vec![0; DENSE_SLOTS].into_boxed_slice(),
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, ns: u64) {
+        self.ops += 1;
+        self.min = self.min.min(ns);
+        self.max = self.max.max(ns);
+        self.counts[dense_index(ns)] += 1;
+    }
+}
+
+/// Times every operation of the measured samples of one criterion benchmark.
+///
+/// Operations go straight into a log-linear histogram (see [`crate::stats::histogram`]), so
+/// memory stays constant however many millions of operations a sample runs.
+#[derive(Debug)]
+pub struct LatencyRecorder {
+    id: String,
+    keep: usize,
+    calls: VecDeque<Call>,
+    dir: Option<PathBuf>,
+    finished: bool,
+}
+
+impl LatencyRecorder {
+    /// A recorder for the benchmark whose criterion full id is `id` (for example
+    /// `"pool/roundtrip"`), keeping the last `sample_size` calls: the group's sample size.
+    pub fn new(id: impl Into<String>, sample_size: usize) -> Self {
+        LatencyRecorder {
+            id: id.into(),
+            keep: sample_size.max(1),
+            calls: VecDeque::new(),
+            dir: None,
+            finished: false,
+        }
+    }
+
+    /// Writes the log into `dir` instead of the default location.
+    pub fn with_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.dir = Some(dir.into());
+        self
+    }
+
+    /// Runs `op` `iters` times, timing each run, and returns the total time for criterion.
+    ///
+    /// One clock read per operation: the end of one operation is the start of the next, so the
+    /// durations add up exactly to the returned total.
+    pub fn time_ops<F: FnMut()>(&mut self, iters: u64, mut op: F) -> Duration {
+        let mut call = Call::new();
+        let start = Instant::now();
+        let mut last = start;
+        for _ in 0..iters {
+            op();
+            let now = Instant::now();
+            call.add((now - last).as_nanos() as u64);
+            last = now;
+        }
+        self.push_call(call);
+        last - start
+    }
+
+    /// Records one sample whose operations were timed by the caller (for operations that must
+    /// be timed around a part of the work only). Returns their total for criterion.
+    pub fn record_sample(&mut self, durations: Vec<Duration>) -> Duration {
+        let mut call = Call::new();
+        for d in &durations {
+            call.add(d.as_nanos() as u64);
+        }
+        self.push_call(call);
+        durations.iter().sum()
+    }
+
+    fn push_call(&mut self, call: Call) {
+        if self.calls.len() == self.keep {
+            self.calls.pop_front();
+        }
+        self.calls.push_back(call);
+    }
+
+    /// Builds the log from the measured calls, without writing it.
+    pub fn log(&self) -> Option<LatencyLog> {
+        let ops: u64 = self.calls.iter().map(|c| c.ops).sum();
+        if ops == 0 {
+            return None;
+        }
+        let mut counts = vec![0u64; DENSE_SLOTS];
+        for call in &self.calls {
+            for (total, c) in counts.iter_mut().zip(call.counts.iter()) {
+                *total += c;
+            }
+        }
+        let histogram = Histogram::from_dense(&counts);
+        let cum = histogram.cumulative();
+        let written_at_unix = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        Some(LatencyLog {
+            schema_version: LOG_SCHEMA_VERSION,
+            id: self.id.clone(),
+            written_at_unix,
+            iters: self.calls.iter().map(|c| c.ops).collect(),
+            ops,
+            p50_ns: cum.quantile(0.5),
+            p99_ns: cum.quantile(0.99),
+            p999_ns: cum.quantile(0.999),
+            min_ns: self.calls.iter().map(|c| c.min).min().unwrap_or(0),
+            max_ns: self.calls.iter().map(|c| c.max).max().unwrap_or(0),
+            histogram,
+        })
+    }
+
+    /// Writes the log and returns its path (`None` if nothing was recorded).
+    pub fn finish(mut self) -> Result<Option<PathBuf>> {
+        self.finished = true;
+        self.write()
+    }
+
+    fn write(&self) -> Result<Option<PathBuf>> {
+        let Some(log) = self.log() else {
+            return Ok(None);
+        };
+        let dir = match &self.dir {
+            Some(d) => d.clone(),
+            None => default_log_dir()?,
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let path = dir.join(log_file_name(&self.id));
+        let text = serde_json::to_string(&log).map_err(|e| Error::invalid(&path, e.to_string()))?;
+        crate::baseline::store::write_atomic(&path, text.as_bytes())?;
+        Ok(Some(path))
+    }
+}
+
+impl Drop for LatencyRecorder {
+    fn drop(&mut self) {
+        if !self.finished {
+            if let Err(e) = self.write() {
+                eprintln!("perfgate: could not write latency log for {}: {e}", self.id);
+            }
+        }
+    }
+}
+
+/// The log's file name for a benchmark id: readable prefix plus a hash, because ids may hold
+/// any character and two ids may sanitize to the same prefix.
+pub fn log_file_name(id: &str) -> String {
+    let readable: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    format!(
+        "{readable}-{:016x}.json",
+        crate::stats::rng::seed_from(&[id])
+    )
+}
+
+/// Where latency logs go when no directory is given: `$PERFGATE_LATENCY_DIR`, else the
+/// `.perfgate-latency` folder of the criterion root.
+pub fn default_log_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os(LATENCY_DIR_ENV) {
+        return Ok(PathBuf::from(dir));
+    }
+    let root = super::criterion::default_root(Path::new("."))?;
+    Ok(root.join(LATENCY_SUBDIR))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_only_the_last_sample_size_calls() {
+        let mut rec = LatencyRecorder::new("g/f", 3);
+        for iters in [1, 2, 4, 8, 5, 5, 5] {
+            rec.time_ops(iters, || {
+                std::hint::black_box(1 + 1);
+            });
+        }
+        let log = rec.log().unwrap();
+        assert_eq!(log.iters, vec![5, 5, 5]);
+        assert_eq!(log.ops, 15);
+        assert_eq!(log.histogram.count(), 15);
+        assert!(log.min_ns <= log.max_ns && log.p50_ns <= log.p99_ns && log.p99_ns <= log.p999_ns);
+    }
+
+    #[test]
+    fn returned_total_is_the_sum_of_operations() {
+        let mut rec = LatencyRecorder::new("x", 10);
+        let total = rec.time_ops(3, || std::thread::sleep(Duration::from_millis(1)));
+        assert!(total >= Duration::from_millis(3));
+        let call = &rec.calls[0];
+        assert_eq!(call.ops, 3);
+        assert!(call.min >= 1_000_000 && call.max as u128 <= total.as_nanos());
+    }
+
+    #[test]
+    fn writes_a_readable_log_on_finish() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rec = LatencyRecorder::new("group/fn with spaces", 2).with_dir(dir.path());
+        rec.record_sample(vec![Duration::from_micros(10), Duration::from_micros(30)]);
+        let path = rec.finish().unwrap().unwrap();
+        let log: LatencyLog = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(log.id, "group/fn with spaces");
+        assert_eq!((log.min_ns, log.max_ns), (10_000, 30_000));
+        assert!((log.p50_ns - 10_000.0).abs() < 200.0, "{}", log.p50_ns);
+        assert_ne!(log_file_name("a/b"), log_file_name("a_b"));
+    }
+}

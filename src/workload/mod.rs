@@ -1,0 +1,1 @@
+//! The flagship benchmark subject: process spawn, pipes and a prefork process pool.
