@@ -2,6 +2,7 @@
 //! [`Snapshot`].
 
 pub mod criterion;
+pub mod profile;
 pub mod recorder;
 pub mod run;
 
