@@ -1,1 +1,359 @@
-//! (in progress)
+//! The commands behind the CLI. Each returns the process exit code, or an error that the
+//! binary prints as one line and turns into exit code 2.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::baseline::schema::Snapshot;
+use crate::baseline::{self, Machine, git, machine, store};
+use crate::cli::{
+    BaselineCommand, BaselineSource, BenchArgs, CheckArgs, Cli, CollectArgs, ColorChoice, Command,
+    CompareArgs, RefreshArgs, RunArgs, ShowArgs,
+};
+use crate::collect::{self, CollectOptions, DEFAULT_STALE_GAP, run::BenchRun};
+use crate::compare::{self, Comparison, Sources};
+use crate::config::{self, Config};
+use crate::error::{Error, Result};
+use crate::report::{self, Format, table::TableOptions};
+use crate::{EXIT_PASS, EXIT_REGRESSION};
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<i32> {
+    let ctx = Ctx::new(&cli)?;
+    match cli.command {
+        Command::Run(a) => cmd_run(&ctx, a),
+        Command::Collect(a) => cmd_collect(&ctx, a),
+        Command::Compare(a) => cmd_compare(&ctx, a),
+        Command::Check(a) => cmd_check(&ctx, a),
+        Command::Baseline(BaselineCommand::Refresh(a)) => cmd_refresh(&ctx, a),
+        Command::Baseline(BaselineCommand::Show(a)) => cmd_show(&ctx, a),
+        Command::Config => {
+            out(config::DEFAULT_CONFIG)?;
+            Ok(EXIT_PASS)
+        }
+    }
+}
+
+/// State shared by the commands.
+struct Ctx {
+    config: Config,
+    color: bool,
+    terminal: bool,
+    cwd: PathBuf,
+}
+
+impl Ctx {
+    fn new(cli: &Cli) -> Result<Ctx> {
+        let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+        let config = match &cli.config {
+            Some(p) => Config::load(p, true)?,
+            None => Config::load(&cwd.join(config::FILE_NAME), false)?,
+        };
+        let terminal = std::io::stdout().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = match cli.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => terminal && !no_color,
+        };
+        Ok(Ctx {
+            config,
+            color,
+            terminal,
+            cwd,
+        })
+    }
+}
+
+/// Writes to stdout. A closed pipe is not an error: the reader has seen what it wanted.
+pub fn out(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::io("<stdout>", e)),
+    }
+}
+
+fn warn(msg: &str) {
+    eprintln!("perfgate: warning: {msg}");
+}
+
+fn criterion_dir(explicit: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
+    match explicit {
+        Some(d) => Ok(d.to_path_buf()),
+        None => collect::criterion::default_root(cwd),
+    }
+}
+
+/// Runs the suite and collects its results into `output`.
+fn run_suite(ctx: &Ctx, bench: &BenchArgs, output: &Path) -> Result<Snapshot> {
+    let crit = criterion_dir(bench.criterion_dir.as_deref(), &ctx.cwd)?;
+    let perfgate_dir = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let runner = BenchRun {
+        project_dir: ctx.cwd.clone(),
+        cargo_args: bench.cargo_args.clone(),
+        quick: bench.quick,
+        criterion_home: bench.criterion_dir.clone(),
+        latency_dir: perfgate_dir.join("latency"),
+        log_path: perfgate_dir.join("bench.log"),
+    };
+    let outcome = runner.run()?;
+    let opts = CollectOptions {
+        criterion_dir: crit,
+        criterion_baseline: "new".into(),
+        // A second of slack for filesystems with coarse timestamps.
+        since: Some(outcome.started - std::time::Duration::from_secs(1)),
+        stale_gap: DEFAULT_STALE_GAP,
+        latency_dir: Some(runner.latency_dir.clone()),
+        testbed: bench.testbed.clone(),
+        project_dir: ctx.cwd.clone(),
+    };
+    let collected = collect::collect(&opts)?;
+    for w in &collected.warnings {
+        warn(w);
+    }
+    let ran: std::collections::BTreeSet<&str> =
+        outcome.completed.iter().map(String::as_str).collect();
+    for b in &collected.snapshot.benchmarks {
+        if !ran.is_empty() && !ran.contains(b.id.as_str()) {
+            warn(&format!(
+                "{:?} has fresh results but criterion did not report running it",
+                b.id
+            ));
+        }
+    }
+    store::write_snapshot(output, &collected.snapshot)?;
+    let with_latency = collected
+        .snapshot
+        .benchmarks
+        .iter()
+        .filter(|b| b.latency.is_some())
+        .count();
+    eprintln!(
+        "perfgate: {} benchmark(s), {with_latency} with per-operation latency -> {}",
+        collected.snapshot.benchmarks.len(),
+        output.display()
+    );
+    Ok(collected.snapshot)
+}
+
+fn cmd_run(ctx: &Ctx, a: RunArgs) -> Result<i32> {
+    run_suite(ctx, &a.bench, &a.output)?;
+    Ok(EXIT_PASS)
+}
+
+fn parse_since(s: &str) -> Result<SystemTime> {
+    humantime::parse_rfc3339_weak(s)
+        .map_err(|e| Error::Usage(format!("--since {s:?}: not an RFC 3339 time ({e})")))
+}
+
+fn cmd_collect(ctx: &Ctx, a: CollectArgs) -> Result<i32> {
+    let crit = criterion_dir(a.criterion_dir.as_deref(), &ctx.cwd)?;
+    let opts = CollectOptions {
+        latency_dir: None,
+        criterion_dir: crit,
+        criterion_baseline: a.criterion_baseline,
+        since: a.since.as_deref().map(parse_since).transpose()?,
+        stale_gap: DEFAULT_STALE_GAP,
+        testbed: a.testbed,
+        project_dir: ctx.cwd.clone(),
+    };
+    let collected = collect::collect(&opts)?;
+    for w in &collected.warnings {
+        warn(w);
+    }
+    store::write_snapshot(&a.output, &collected.snapshot)?;
+    eprintln!(
+        "perfgate: {} benchmark(s) -> {}",
+        collected.snapshot.benchmarks.len(),
+        a.output.display()
+    );
+    Ok(EXIT_PASS)
+}
+
+/// Loads the baseline named by `source` for `testbed`, with a label for reports.
+fn load_baseline(
+    ctx: &Ctx,
+    source: &BaselineSource,
+    dir: &Path,
+    testbed: &str,
+) -> Result<(Snapshot, String)> {
+    let path = source
+        .baseline
+        .clone()
+        .unwrap_or_else(|| baseline::path_for(dir, testbed));
+    match source.baseline_ref.as_deref() {
+        Some(r) => {
+            let rev = if r == "merge-base" {
+                git::merge_base_with_main(&ctx.cwd)?
+            } else {
+                r.to_string()
+            };
+            let snap = git::read_snapshot_at(&ctx.cwd, &rev, &path)?;
+            Ok((snap, format!("{}@{r}", path.display())))
+        }
+        None => {
+            if source.baseline.is_none() && !path.exists() {
+                return Err(no_baseline(dir, testbed, &path));
+            }
+            Ok((store::read_snapshot(&path)?, path.display().to_string()))
+        }
+    }
+}
+
+fn no_baseline(dir: &Path, testbed: &str, path: &Path) -> Error {
+    let mut others: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter_map(|e| {
+                    e.file_name()
+                        .to_str()?
+                        .strip_suffix(".json")
+                        .map(str::to_string)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    others.sort();
+    let hint = if others.is_empty() {
+        "create one with `perfgate baseline refresh`".to_string()
+    } else {
+        format!(
+            "baselines exist for: {} (pick one with --testbed, and expect a machine-mismatch warning), or create this testbed's with `perfgate baseline refresh`",
+            others.join(", ")
+        )
+    };
+    Error::Invalid {
+        path: path.to_path_buf(),
+        message: format!("no baseline for testbed {testbed:?}; {hint}"),
+    }
+}
+
+fn render(ctx: &Ctx, cmp: &Comparison, format: Format) -> String {
+    match format {
+        Format::Table => report::table::render(
+            cmp,
+            TableOptions {
+                color: ctx.color,
+                width: None,
+                terminal: ctx.terminal,
+            },
+        ),
+        Format::Json => report::json::render(cmp),
+    }
+}
+
+fn finish_comparison(
+    ctx: &Ctx,
+    baseline: &Snapshot,
+    label: String,
+    current: &Snapshot,
+    results_label: String,
+    format: Format,
+) -> Result<i32> {
+    let sources = Sources {
+        baseline: label,
+        results: results_label,
+    };
+    let cmp = compare::compare(baseline, current, &ctx.config, &sources);
+    if format != Format::Table {
+        for line in report::table::mismatch_banner(&cmp) {
+            eprintln!("perfgate: {line}");
+        }
+    }
+    out(&render(ctx, &cmp, format))?;
+    Ok(if cmp.failed() {
+        EXIT_REGRESSION
+    } else {
+        EXIT_PASS
+    })
+}
+
+fn cmd_compare(ctx: &Ctx, a: CompareArgs) -> Result<i32> {
+    let current = store::read_snapshot(&a.results)?;
+    let testbed = a.testbed.clone().unwrap_or_else(|| current.testbed.clone());
+    let (base, label) = load_baseline(ctx, &a.source, Path::new("baselines"), &testbed)?;
+    finish_comparison(
+        ctx,
+        &base,
+        label,
+        &current,
+        a.results.display().to_string(),
+        a.format,
+    )
+}
+
+fn cmd_check(ctx: &Ctx, a: CheckArgs) -> Result<i32> {
+    // Resolve the baseline first: a missing baseline should fail before minutes of benchmarks.
+    let machine = Machine::current();
+    let testbed = machine::testbed(a.bench.testbed.as_deref(), &machine);
+    let (base, label) = load_baseline(ctx, &a.source, Path::new("baselines"), &testbed)?;
+    let (current, results_label) = match &a.results {
+        Some(p) => (store::read_snapshot(p)?, p.display().to_string()),
+        None => (
+            run_suite(ctx, &a.bench, &a.output)?,
+            a.output.display().to_string(),
+        ),
+    };
+    finish_comparison(ctx, &base, label, &current, results_label, a.format)
+}
+
+fn cmd_refresh(ctx: &Ctx, a: RefreshArgs) -> Result<i32> {
+    match git::dirty(&ctx.cwd) {
+        Ok(true) if !a.allow_dirty => {
+            return Err(Error::Usage(
+                "the work tree has uncommitted changes to tracked files: a baseline must describe a commit. Commit first, or pass --allow-dirty".into(),
+            ));
+        }
+        Ok(_) => {}
+        Err(e) => warn(&format!("no git metadata for the baseline ({e})")),
+    }
+    let results = match &a.from {
+        Some(p) => store::read_snapshot(p)?,
+        None => run_suite(ctx, &a.bench, Path::new("target/perfgate/results.json"))?,
+    };
+    let testbed = a
+        .bench
+        .testbed
+        .clone()
+        .unwrap_or_else(|| results.testbed.clone());
+    let path = baseline::path_for(&a.dir, &testbed);
+    let previous = if path.exists() {
+        // A baseline that cannot be read is never overwritten: it is the user's committed data.
+        Some(store::read_snapshot(&path).map_err(|e| {
+            Error::Usage(format!(
+                "{e}; the previous baseline is unreadable, fix or delete it before refreshing"
+            ))
+        })?)
+    } else {
+        None
+    };
+    let refreshed = crate::baseline::refresh::merge(previous.as_ref(), results, &testbed, a.prune);
+    store::write_snapshot(&path, &refreshed.snapshot)?;
+    out(&crate::baseline::refresh::summary(&refreshed, &path))?;
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    if size > 500 * 1024 {
+        warn(&format!(
+            "{} is {} KB, above the 500 KB budget",
+            path.display(),
+            size / 1024
+        ));
+    }
+    Ok(EXIT_PASS)
+}
+
+fn cmd_show(ctx: &Ctx, a: ShowArgs) -> Result<i32> {
+    let machine = Machine::current();
+    let testbed = machine::testbed(a.testbed.as_deref(), &machine);
+    let (snap, label) = load_baseline(ctx, &a.source, &a.dir, &testbed)?;
+    out(&report::show::render(&snap, &label, ctx.color))?;
+    Ok(EXIT_PASS)
+}

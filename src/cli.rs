@@ -1,1 +1,212 @@
-//! (in progress)
+//! The command line (clap derive). Parsing only: the commands live in [`crate::app`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::report::Format;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  no regression (compare, check), or the command succeeded
+  1  at least one gated regression, or a missing benchmark configured to fail
+  2  usage error or bad input: missing, empty, corrupt or incompatible file, no criterion
+     output, failing `cargo bench`, bad config
+A closed output pipe (e.g. `| head`) is not an error.";
+
+/// perfgate: fail the build when a change makes a benchmark slower.
+#[derive(Debug, Parser)]
+#[command(name = "perfgate", version, about, after_help = EXIT_CODES, after_long_help = EXIT_CODES)]
+pub struct Cli {
+    /// The thresholds file (default: perfgate.toml in the current directory, if present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// When to use colours (auto: on a terminal, unless NO_COLOR is set).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Colour choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colours on a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run `cargo bench` and write a results file (target/perfgate/results.json).
+    Run(RunArgs),
+    /// Turn existing criterion output into a results file, without running anything.
+    Collect(CollectArgs),
+    /// Compare a results file with a baseline and print the verdicts.
+    Compare(CompareArgs),
+    /// Run the suite and compare it with the baseline: the gate.
+    Check(CheckArgs),
+    /// Manage baselines.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+    /// Print the compiled-in default configuration (a commented perfgate.toml).
+    Config,
+}
+
+/// Options for running `cargo bench`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Criterion's output directory (default: as criterion resolves it: CRITERION_HOME,
+    /// CARGO_TARGET_DIR/criterion, or the cargo target dir + /criterion).
+    #[arg(long, value_name = "DIR")]
+    pub criterion_dir: Option<PathBuf>,
+    /// Short measurement (sets PERFGATE_PROFILE=quick for benches that use perfgate's profile).
+    #[arg(long)]
+    pub quick: bool,
+    /// The testbed name (default: $PERFGATE_TESTBED, else derived from the machine, e.g.
+    /// linux-x86_64-2c-23g).
+    #[arg(long, value_name = "NAME")]
+    pub testbed: Option<String>,
+    /// Arguments for `cargo bench`, after `--` (e.g. `-- --bench spawn -- spawn/true`).
+    #[arg(last = true, value_name = "CARGO_BENCH_ARGS")]
+    pub cargo_args: Vec<String>,
+}
+
+/// `perfgate run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Where to write the results.
+    #[arg(
+        long,
+        short,
+        value_name = "FILE",
+        default_value = "target/perfgate/results.json"
+    )]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub bench: BenchArgs,
+}
+
+/// `perfgate collect`.
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// Criterion's output directory.
+    #[arg(long, value_name = "DIR")]
+    pub criterion_dir: Option<PathBuf>,
+    /// Read a criterion baseline saved with `--save-baseline NAME` instead of the latest run.
+    #[arg(long, value_name = "NAME", default_value = "new")]
+    pub criterion_baseline: String,
+    /// Where to write the results.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Keep only results written at or after this time (RFC 3339, e.g. 2026-11-24T10:00:00Z).
+    /// Default: results of the latest invocation (results written more than 10 minutes
+    /// before the next-newer one are stale and skipped).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// The testbed name to record.
+    #[arg(long, value_name = "NAME")]
+    pub testbed: Option<String>,
+}
+
+/// Where the baseline comes from.
+#[derive(Debug, Clone, Args)]
+pub struct BaselineSource {
+    /// The baseline file (default: baselines/<testbed>.json).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Read the baseline file as it is at this git ref, without a checkout (e.g. origin/main).
+    /// `merge-base` means the merge-base of HEAD with the main branch.
+    #[arg(long, value_name = "REF")]
+    pub baseline_ref: Option<String>,
+}
+
+/// `perfgate compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub source: BaselineSource,
+    /// The results file.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "target/perfgate/results.json"
+    )]
+    pub results: PathBuf,
+    /// The baseline's testbed, when --baseline is not given (default: the results' testbed).
+    #[arg(long, value_name = "NAME")]
+    pub testbed: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `perfgate check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub source: BaselineSource,
+    /// Compare this results file instead of running the suite.
+    #[arg(long, value_name = "FILE")]
+    pub results: Option<PathBuf>,
+    /// Where to write the results of the run.
+    #[arg(
+        long,
+        short,
+        value_name = "FILE",
+        default_value = "target/perfgate/results.json"
+    )]
+    pub output: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    #[command(flatten)]
+    pub bench: BenchArgs,
+}
+
+/// `perfgate baseline ...`.
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Measure the suite (or take --from RESULTS) and write baselines/<testbed>.json.
+    Refresh(RefreshArgs),
+    /// Print a stored baseline as a table.
+    Show(ShowArgs),
+}
+
+/// `perfgate baseline refresh`.
+#[derive(Debug, Args)]
+pub struct RefreshArgs {
+    /// Use this results file instead of running the suite.
+    #[arg(long, value_name = "RESULTS")]
+    pub from: Option<PathBuf>,
+    /// The baselines directory.
+    #[arg(long, value_name = "DIR", default_value = "baselines")]
+    pub dir: PathBuf,
+    /// Refresh even if tracked files have uncommitted changes.
+    #[arg(long)]
+    pub allow_dirty: bool,
+    /// Remove benchmarks of the previous baseline that are not in the new results (without it
+    /// they are kept, and listed).
+    #[arg(long)]
+    pub prune: bool,
+    #[command(flatten)]
+    pub bench: BenchArgs,
+}
+
+/// `perfgate baseline show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub source: BaselineSource,
+    /// The testbed whose baseline to show (default: this machine's).
+    #[arg(long, value_name = "NAME")]
+    pub testbed: Option<String>,
+    /// The baselines directory.
+    #[arg(long, value_name = "DIR", default_value = "baselines")]
+    pub dir: PathBuf,
+}

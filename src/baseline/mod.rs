@@ -2,6 +2,7 @@
 
 pub mod git;
 pub mod machine;
+pub mod refresh;
 pub mod schema;
 pub mod store;
 

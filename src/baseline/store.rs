@@ -21,6 +21,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
     tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+    // tempfile creates 0600; a results file or baseline is ordinary shared data.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| Error::io(tmp.path(), e))?;
+    }
     tmp.as_file()
         .sync_all()
         .map_err(|e| Error::io(tmp.path(), e))?;
@@ -199,11 +206,11 @@ impl serde_json::ser::Formatter for CompactArrays {
         Ok(())
     }
     fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        if let Some(top) = self.stack.last_mut() {
-            if top.0 {
-                top.1 = true;
-                self.newline(w)?;
-            }
+        if let Some(top) = self.stack.last_mut()
+            && top.0
+        {
+            top.1 = true;
+            self.newline(w)?;
         }
         self.stack.push((false, false));
         self.indent += 1;

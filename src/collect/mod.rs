@@ -294,11 +294,9 @@ pub fn locked_criterion_version(dir: &Path) -> Option<String> {
             in_criterion = false;
         } else if line == "name = \"criterion\"" {
             in_criterion = true;
-        } else if in_criterion {
-            if let Some(v) = line.strip_prefix("version = \"") {
-                versions.push(v.trim_end_matches('"').to_string());
-                in_criterion = false;
-            }
+        } else if in_criterion && let Some(v) = line.strip_prefix("version = \"") {
+            versions.push(v.trim_end_matches('"').to_string());
+            in_criterion = false;
         }
     }
     (!versions.is_empty()).then(|| versions.join(", "))

@@ -218,10 +218,10 @@ impl LatencyRecorder {
 
 impl Drop for LatencyRecorder {
     fn drop(&mut self) {
-        if !self.finished {
-            if let Err(e) = self.write() {
-                eprintln!("perfgate: could not write latency log for {}: {e}", self.id);
-            }
+        if !self.finished
+            && let Err(e) = self.write()
+        {
+            eprintln!("perfgate: could not write latency log for {}: {e}", self.id);
         }
     }
 }

@@ -1,1 +1,260 @@
-//! (in progress)
+//! Running `cargo bench` with progress: the current benchmark, how many remain, elapsed time
+//! and an estimate of the time left, read from criterion's own progress lines.
+
+use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::error::{Error, Result};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct BenchRun {
+    /// The crate to bench (cargo's working directory).
+    pub project_dir: PathBuf,
+    /// Arguments for `cargo bench`, as the user gave them (may contain `--` and criterion args).
+    pub cargo_args: Vec<String>,
+    /// Sets `PERFGATE_PROFILE=quick`.
+    pub quick: bool,
+    /// `CRITERION_HOME` for the run, if the user chose the criterion directory.
+    pub criterion_home: Option<PathBuf>,
+    /// Where the latency recorder writes (`PERFGATE_LATENCY_DIR`).
+    pub latency_dir: PathBuf,
+    /// Where the full output of `cargo bench` is kept.
+    pub log_path: PathBuf,
+}
+
+/// The outcome of a run.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// When the run started: results written before it are stale.
+    pub started: SystemTime,
+    /// Benchmark ids criterion reported as analysed, in order.
+    pub completed: Vec<String>,
+}
+
+fn cargo() -> std::ffi::OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+/// Splits user args into cargo's and the bench harness's (after the first `--`).
+fn split_args(args: &[String]) -> (Vec<String>, Vec<String>) {
+    match args.iter().position(|a| a == "--") {
+        Some(i) => (args[..i].to_vec(), args[i + 1..].to_vec()),
+        None => (args.to_vec(), Vec::new()),
+    }
+}
+
+impl BenchRun {
+    fn command(&self, harness_extra: &[&str]) -> Command {
+        let (cargo_args, mut harness) = split_args(&self.cargo_args);
+        harness.extend(harness_extra.iter().map(|s| s.to_string()));
+        let mut cmd = Command::new(cargo());
+        cmd.arg("bench").args(&cargo_args);
+        if !harness.is_empty() {
+            cmd.arg("--").args(&harness);
+        }
+        cmd.current_dir(&self.project_dir)
+            .env(super::recorder::LATENCY_DIR_ENV, &self.latency_dir)
+            .env(
+                super::profile::PROFILE_ENV,
+                if self.quick { "quick" } else { "default" },
+            );
+        if let Some(home) = &self.criterion_home {
+            cmd.env("CRITERION_HOME", home);
+        }
+        cmd
+    }
+
+    /// Asks the bench binaries for their benchmark list (`-- --list`), to know how many will run.
+    /// `None` when the list cannot be had (a harness that does not support it): progress then
+    /// shows counts without a total.
+    pub fn list(&self) -> Option<Vec<String>> {
+        let out = self
+            .command(&["--list"])
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.strip_suffix(": benchmark").map(str::to_string))
+            .collect();
+        Some(ids)
+    }
+
+    /// Runs `cargo bench`, showing progress on stderr, and keeps its output in `log_path`.
+    pub fn run(&self) -> Result<RunOutcome> {
+        if let Some(parent) = self.log_path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        if self.latency_dir.is_dir() {
+            // perfgate owns this directory: old logs must not be attached to new results.
+            std::fs::remove_dir_all(&self.latency_dir)
+                .map_err(|e| Error::io(&self.latency_dir, e))?;
+        }
+        std::fs::create_dir_all(&self.latency_dir).map_err(|e| Error::io(&self.latency_dir, e))?;
+        let mut progress = Progress::new(std::io::stderr().is_terminal());
+        progress.note("building and listing benchmarks...");
+        let total = self.list().map(|ids| ids.len());
+        progress.total = total;
+
+        let started = SystemTime::now();
+        let mut log =
+            std::fs::File::create(&self.log_path).map_err(|e| Error::io(&self.log_path, e))?;
+        let mut child = self
+            .command(&[])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| Error::Command(format!("cannot run cargo bench: {e}")))?;
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let mut readers = Vec::new();
+        for stream in [
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let tx = tx.clone();
+            readers.push(std::thread::spawn(move || {
+                for line in BufReader::new(stream).split(b'\n').map_while(|l| l.ok()) {
+                    let text = String::from_utf8_lossy(&line);
+                    // criterion rewrites its progress line with \r on a terminal.
+                    for part in text.split('\r') {
+                        if tx.send(part.to_string()).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }));
+        }
+        drop(tx);
+        let mut completed = Vec::new();
+        for line in rx {
+            let _ = writeln!(log, "{line}");
+            if let Some(rest) = line.strip_prefix("Benchmarking ") {
+                if let Some(id) = rest.strip_suffix(": Analyzing") {
+                    completed.push(id.to_string());
+                } else if !rest.contains(": ") {
+                    progress.start(rest, completed.len());
+                }
+            }
+        }
+        for r in readers {
+            let _ = r.join();
+        }
+        let status = child
+            .wait()
+            .map_err(|e| Error::Command(format!("cargo bench: {e}")))?;
+        progress.finish(completed.len());
+        if !status.success() {
+            return Err(Error::Command(format!(
+                "`cargo bench` failed ({status}); last lines of {}:\n{}",
+                self.log_path.display(),
+                tail(&self.log_path, 20)
+            )));
+        }
+        Ok(RunOutcome { started, completed })
+    }
+}
+
+fn tail(path: &Path, n: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Progress on stderr: one rewritten line on a terminal, a line per benchmark otherwise.
+struct Progress {
+    tty: bool,
+    total: Option<usize>,
+    t0: Instant,
+}
+
+fn clock(d: Duration) -> String {
+    let s = d.as_secs();
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
+impl Progress {
+    fn new(tty: bool) -> Self {
+        Progress {
+            tty,
+            total: None,
+            t0: Instant::now(),
+        }
+    }
+
+    fn note(&self, msg: &str) {
+        eprintln!("perfgate: {msg}");
+    }
+
+    fn start(&mut self, id: &str, done: usize) {
+        let elapsed = self.t0.elapsed();
+        let count = match self.total {
+            Some(t) => format!("[{}/{t}]", done + 1),
+            None => format!("[{}]", done + 1),
+        };
+        let eta = match self.total {
+            Some(t) if done > 0 && t > done => {
+                let per = elapsed.as_secs_f64() / done as f64;
+                format!(
+                    ", about {} left",
+                    clock(Duration::from_secs_f64(per * (t - done) as f64))
+                )
+            }
+            _ => String::new(),
+        };
+        let id = crate::report::terminal_safe(id);
+        let line = format!("{count} {id} (elapsed {}{eta})", clock(elapsed));
+        if self.tty {
+            eprint!("\r\x1b[2K{line}");
+        } else {
+            eprintln!("perfgate: {line}");
+        }
+    }
+
+    fn finish(&self, done: usize) {
+        if self.tty {
+            eprint!("\r\x1b[2K");
+        }
+        eprintln!(
+            "perfgate: {done} benchmark(s) measured in {}",
+            clock(self.t0.elapsed())
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_cargo_and_harness_args() {
+        let args: Vec<String> = ["--bench", "spawn", "--", "spawn/true"]
+            .map(String::from)
+            .to_vec();
+        let (c, h) = split_args(&args);
+        assert_eq!(c, ["--bench", "spawn"]);
+        assert_eq!(h, ["spawn/true"]);
+        assert_eq!(split_args(&[]).0.len(), 0);
+    }
+
+    #[test]
+    fn clock_format() {
+        assert_eq!(clock(Duration::from_secs(130)), "2:10");
+    }
+}

@@ -1,1 +1,28 @@
-//! (in progress)
+//! Reports: one module per output format, all rendering a [`crate::compare::Comparison`].
+
+pub mod json;
+pub mod show;
+pub mod table;
+
+/// Output formats of `compare` and `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A terminal table (comfy-table).
+    Table,
+    /// Machine-readable JSON (schema in the README).
+    Json,
+}
+
+/// Makes a user-supplied name safe for a terminal: control characters (ANSI escapes among
+/// them) are shown as `\u{..}` instead of being interpreted.
+pub fn terminal_safe(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -1,0 +1,116 @@
+//! `baseline refresh`: merging new results into the previous baseline without ever dropping a
+//! benchmark silently, and summarising what changed.
+
+use std::path::Path;
+
+use super::schema::{Benchmark, Snapshot, SnapshotKind};
+use crate::compare::metric::format_pct;
+
+/// A refreshed baseline and what changed against the previous one.
+#[derive(Debug)]
+pub struct Refreshed {
+    /// The new baseline.
+    pub snapshot: Snapshot,
+    /// Benchmarks not in the previous baseline.
+    pub added: Vec<String>,
+    /// Benchmarks measured again: id and relative change of the mean time.
+    pub updated: Vec<(String, f64)>,
+    /// Benchmarks of the previous baseline not measured now, kept as they were.
+    pub kept: Vec<String>,
+    /// Benchmarks of the previous baseline removed by `--prune`.
+    pub pruned: Vec<String>,
+}
+
+/// Builds the new baseline from `results`, carrying over (or, with `prune`, removing) the
+/// benchmarks of `previous` that the results lack.
+pub fn merge(
+    previous: Option<&Snapshot>,
+    results: Snapshot,
+    testbed: &str,
+    prune: bool,
+) -> Refreshed {
+    let mut snapshot = results;
+    snapshot.kind = SnapshotKind::Baseline;
+    snapshot.testbed = testbed.to_string();
+    let (mut added, mut updated, mut kept, mut pruned) = (vec![], vec![], vec![], vec![]);
+    let prev: std::collections::BTreeMap<&str, &Benchmark> = previous
+        .map(|p| p.benchmarks.iter().map(|b| (b.id.as_str(), b)).collect())
+        .unwrap_or_default();
+    for b in &snapshot.benchmarks {
+        match prev.get(b.id.as_str()) {
+            Some(old) => {
+                updated.push((b.id.clone(), b.summary.mean_ns / old.summary.mean_ns - 1.0))
+            }
+            None => added.push(b.id.clone()),
+        }
+    }
+    let fresh: std::collections::BTreeSet<String> =
+        snapshot.benchmarks.iter().map(|b| b.id.clone()).collect();
+    for (id, old) in prev {
+        if fresh.contains(id) {
+            continue;
+        }
+        if prune {
+            pruned.push(id.to_string());
+        } else {
+            kept.push(id.to_string());
+            snapshot.benchmarks.push(old.clone());
+        }
+    }
+    snapshot.benchmarks.sort_by(|a, b| a.id.cmp(&b.id));
+    Refreshed {
+        snapshot,
+        added,
+        updated,
+        kept,
+        pruned,
+    }
+}
+
+/// The human summary printed after a refresh (also used as a PR body by the refresh workflow).
+pub fn summary(r: &Refreshed, path: &Path) -> String {
+    let mut s = format!(
+        "Wrote {} ({} benchmarks, testbed {}{}).\n",
+        path.display(),
+        r.snapshot.benchmarks.len(),
+        r.snapshot.testbed,
+        r.snapshot
+            .git
+            .as_ref()
+            .map(|g| format!(
+                ", commit {}{}",
+                &g.commit[..g.commit.len().min(12)],
+                if g.dirty { " (dirty)" } else { "" }
+            ))
+            .unwrap_or_default()
+    );
+    let list = |s: &mut String, title: &str, ids: &[String]| {
+        if !ids.is_empty() {
+            s.push_str(&format!("{title} ({}):\n", ids.len()));
+            for id in ids {
+                s.push_str(&format!("  {}\n", crate::report::terminal_safe(id)));
+            }
+        }
+    };
+    list(&mut s, "Added", &r.added);
+    if !r.updated.is_empty() {
+        s.push_str(&format!(
+            "Updated ({}), change of mean time per iteration:\n",
+            r.updated.len()
+        ));
+        for (id, ch) in &r.updated {
+            s.push_str(&format!(
+                "  {:<8} {}\n",
+                format_pct(*ch),
+                crate::report::terminal_safe(id)
+            ));
+        }
+    }
+    list(
+        &mut s,
+        "Kept from the previous baseline, not measured in this run (--prune removes them)",
+        &r.kept,
+    );
+    list(&mut s, "Pruned", &r.pruned);
+    s
+}

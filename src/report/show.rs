@@ -1,0 +1,90 @@
+//! `baseline show`: a stored snapshot as a table.
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
+
+use super::terminal_safe;
+use crate::baseline::schema::Snapshot;
+use crate::compare::metric::{format_ns, format_rate, throughput_unit, throughput_value};
+
+/// Renders a snapshot: its metadata, then one row per benchmark.
+pub fn render(s: &Snapshot, label: &str, color: bool) -> String {
+    let mut out = format!(
+        "{}\n  testbed {}, created {}, schema {}\n",
+        terminal_safe(label),
+        s.testbed,
+        s.created_at,
+        s.schema_version
+    );
+    if let Some(g) = &s.git {
+        out.push_str(&format!(
+            "  commit {}{}{}, committed {}\n",
+            g.commit,
+            g.branch
+                .as_deref()
+                .map(|b| format!(" on {b}"))
+                .unwrap_or_default(),
+            if g.dirty { " (dirty)" } else { "" },
+            g.commit_time
+        ));
+    }
+    let m = &s.machine;
+    out.push_str(&format!(
+        "  machine {} {} {}, {} cores, {} MiB, kernel {}\n",
+        m.os, m.arch, m.cpu_model, m.cores, m.memory_mib, m.kernel
+    ));
+    out.push_str(&format!(
+        "  perfgate {}, {}, criterion {}\n",
+        s.tools.perfgate,
+        s.tools.rustc.as_deref().unwrap_or("rustc unknown"),
+        s.tools.criterion.as_deref().unwrap_or("unknown")
+    ));
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    if color {
+        t.enforce_styling();
+    } else {
+        t.force_no_tty();
+    }
+    t.set_content_arrangement(ContentArrangement::Disabled);
+    t.set_header([
+        "Benchmark",
+        "Throughput",
+        "Mean",
+        "Median",
+        "p50",
+        "p99",
+        "p999",
+        "Samples",
+    ]);
+    for b in &s.benchmarks {
+        let binary = matches!(
+            b.throughput,
+            Some(crate::baseline::schema::Throughput::Bytes(_))
+        );
+        let lat = |f: fn(&crate::baseline::schema::Latency) -> f64| {
+            b.latency
+                .as_ref()
+                .map_or("-".to_string(), |l| format_ns(f(l)))
+        };
+        let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
+        t.add_row(vec![
+            Cell::new(terminal_safe(&b.id)),
+            right(format_rate(
+                throughput_value(b, b.summary.mean_ns),
+                throughput_unit(b),
+                binary,
+            )),
+            right(format_ns(b.summary.mean_ns)),
+            right(format_ns(b.summary.median_ns)),
+            right(lat(|l| l.p50_ns)),
+            right(lat(|l| l.p99_ns)),
+            right(lat(|l| l.p999_ns)),
+            right(b.samples.per_iter_ns.len().to_string()),
+        ]);
+    }
+    out.push_str(&t.to_string());
+    out.push('\n');
+    out.push_str("Mean and median are of criterion's per-iteration sample times; p50/p99/p999 are of single operations (recorded benchmarks only).\n");
+    out
+}

@@ -1,0 +1,174 @@
+//! The terminal report: a banner when the machines differ, a one-line headline, and a
+//! comfy-table with failing rows first, each with its reason in plain words.
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table};
+
+use super::terminal_safe;
+use crate::compare::{Comparison, Row, Verdict};
+
+/// How to render.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TableOptions {
+    /// ANSI colours.
+    pub color: bool,
+    /// Wrap to this width; `None` wraps to the terminal's width when `terminal` is set, and
+    /// never otherwise.
+    pub width: Option<u16>,
+    /// Output goes to a terminal.
+    pub terminal: bool,
+}
+
+/// The one-line summary of a comparison.
+pub fn headline(c: &Comparison) -> String {
+    let compared = c.rows.iter().filter(|r| r.metric.is_some()).count();
+    let n = &c.counts;
+    let status = if c.failed() { "FAIL" } else { "PASS" };
+    let mut parts = vec![format!("{} failing of {compared} comparisons", n.failing)];
+    for (count, what) in [
+        (n.regressed, "regressed"),
+        (n.inconclusive, "inconclusive"),
+        (n.improved, "improved"),
+        (n.new, "new"),
+        (n.missing, "missing"),
+        (n.ignored, "ignored"),
+    ] {
+        if count > 0 {
+            parts.push(format!("{count} {what}"));
+        }
+    }
+    format!("perfgate: {status}: {}", parts.join(", "))
+}
+
+/// The machine-mismatch banner lines, empty when the machines match.
+pub fn mismatch_banner(c: &Comparison) -> Vec<String> {
+    if c.machine_mismatch.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec![format!(
+        "WARNING: the baseline was measured on a different machine (testbed {:?}, here {:?}); timings are not comparable:",
+        c.baseline_testbed, c.results_testbed
+    )];
+    lines.extend(c.machine_mismatch.iter().map(|d| format!("  - {d}")));
+    lines.push(
+        "  Refresh the baseline on this kind of machine (`perfgate baseline refresh`), or compare against the baseline of this testbed (--testbed)."
+            .to_string(),
+    );
+    lines
+}
+
+fn verdict_label(r: &Row) -> String {
+    match (r.verdict, r.fails, r.gated) {
+        (Verdict::Regressed, true, _) => "REGRESSED".into(),
+        (Verdict::Missing, true, _) => "MISSING".into(),
+        (Verdict::Regressed, false, false) => "regressed (not gated)".into(),
+        (v, _, _) => v.name().into(),
+    }
+}
+
+fn verdict_color(r: &Row) -> Option<Color> {
+    match r.verdict {
+        _ if r.fails => Some(Color::Red),
+        Verdict::Regressed | Verdict::Inconclusive | Verdict::Missing => Some(Color::Yellow),
+        Verdict::Improved => Some(Color::Green),
+        Verdict::New => Some(Color::Cyan),
+        Verdict::Unchanged => None,
+    }
+}
+
+/// Renders the whole terminal report.
+pub fn render(c: &Comparison, opts: TableOptions) -> String {
+    let mut out = String::new();
+    for line in mismatch_banner(c) {
+        if opts.color {
+            out.push_str(&format!("\x1b[1;33m{line}\x1b[0m\n"));
+        } else {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    let head = headline(c);
+    if opts.color {
+        let code = if c.failed() { "1;31" } else { "1;32" };
+        out.push_str(&format!("\x1b[{code}m{head}\x1b[0m\n"));
+    } else {
+        out.push_str(&head);
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "baseline: {}{}\nresults:  {}{}\n",
+        terminal_safe(&c.baseline_source),
+        c.baseline_commit
+            .as_deref()
+            .map(|s| format!(" (commit {})", &s[..s.len().min(12)]))
+            .unwrap_or_default(),
+        terminal_safe(&c.results_source),
+        c.results_commit
+            .as_deref()
+            .map(|s| format!(" (commit {})", &s[..s.len().min(12)]))
+            .unwrap_or_default(),
+    ));
+    if c.rows.is_empty() {
+        out.push_str("no benchmarks to compare\n");
+        return out;
+    }
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    if !opts.color {
+        table.force_no_tty();
+    } else {
+        table.enforce_styling();
+    }
+    match opts.width {
+        Some(w) => {
+            table.set_content_arrangement(ContentArrangement::Dynamic);
+            table.set_width(w);
+        }
+        None if opts.terminal => {
+            table.set_content_arrangement(ContentArrangement::Dynamic);
+        }
+        None => {
+            table.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
+    table.set_header(
+        ["Verdict", "Benchmark", "Metric", "p-value", "Reason"].map(|h| {
+            let cell = Cell::new(h);
+            if opts.color {
+                cell.add_attribute(Attribute::Bold)
+            } else {
+                cell
+            }
+        }),
+    );
+    for r in &c.rows {
+        let mut verdict = Cell::new(verdict_label(r));
+        if opts.color
+            && let Some(col) = verdict_color(r)
+        {
+            verdict = verdict.fg(col);
+            if r.fails {
+                verdict = verdict.add_attribute(Attribute::Bold);
+            }
+        }
+        table.add_row(vec![
+            verdict,
+            Cell::new(terminal_safe(&r.benchmark)),
+            Cell::new(r.metric.map_or("-", |m| m.name())),
+            Cell::new(r.p_value.map_or("-".to_string(), format_p)),
+            Cell::new(&r.reason),
+        ]);
+    }
+    out.push_str(&table.to_string());
+    out.push('\n');
+    out
+}
+
+/// A p-value for display: `<0.001` below a thousandth, else three decimals.
+pub fn format_p(p: f64) -> String {
+    if p < 0.001 {
+        "<0.001".to_string()
+    } else {
+        format!("{p:.3}")
+    }
+}
