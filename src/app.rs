@@ -109,8 +109,9 @@ fn run_suite(ctx: &Ctx, bench: &BenchArgs, output: &Path) -> Result<Snapshot> {
     let opts = CollectOptions {
         criterion_dir: crit,
         criterion_baseline: "new".into(),
-        // A second of slack for filesystems with coarse timestamps.
-        since: Some(outcome.started - std::time::Duration::from_secs(1)),
+        // File times come from the kernel's coarse clock, which can lag the precise clock by a
+        // tick or two; 50 ms covers that while staying far below the time between two runs.
+        since: Some(outcome.started - std::time::Duration::from_millis(50)),
         stale_gap: DEFAULT_STALE_GAP,
         latency_dir: Some(runner.latency_dir.clone()),
         testbed: bench.testbed.clone(),

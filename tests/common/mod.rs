@@ -1,0 +1,198 @@
+//! Helpers shared by the integration tests: running the real binary, building the fixture
+//! criterion crate, and synthetic snapshots.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+use perfgate::baseline::schema::{
+    Benchmark, Latency, Machine, SCHEMA_VERSION, Samples, Snapshot, SnapshotKind, Source, Summary,
+    Throughput, ToolVersions,
+};
+use perfgate::stats::histogram::Histogram;
+use perfgate::stats::rng::Rng;
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The fixture criterion crate.
+pub fn fixture_dir() -> PathBuf {
+    repo().join("tests/fixtures/critbench")
+}
+
+/// The perfgate binary, with a clean environment for the variables perfgate reads.
+pub fn perfgate() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_perfgate"));
+    for v in [
+        "GITHUB_ACTIONS",
+        "GITHUB_STEP_SUMMARY",
+        "GITHUB_OUTPUT",
+        "PERFGATE_TESTBED",
+        "CRITERION_HOME",
+        "PERFGATE_LATENCY_DIR",
+        "PERFGATE_PROFILE",
+    ] {
+        c.env_remove(v);
+    }
+    c.env("NO_COLOR", "1");
+    c
+}
+
+/// Runs perfgate in `dir` with `args`.
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    perfgate()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run perfgate")
+}
+
+/// Stdout as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Stderr as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Builds of the fixture share cargo's target dir and must not interleave with each other.
+pub static FIXTURE_LOCK: Mutex<()> = Mutex::new(());
+
+/// Runs `perfgate run` on the fixture crate with the given criterion features, writing
+/// criterion output under `criterion_dir` and results to `output`. `slowdown` multiplies the
+/// fixture's work. Extra args go to `cargo bench` (after `--`).
+pub fn run_fixture(
+    criterion_dir: &Path,
+    output: &Path,
+    features: &str,
+    slowdown: u32,
+    extra: &[&str],
+) -> Output {
+    let _guard = FIXTURE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let mut args: Vec<String> = vec![
+        "run".into(),
+        "--criterion-dir".into(),
+        criterion_dir.display().to_string(),
+        "--output".into(),
+        output.display().to_string(),
+        "--testbed".into(),
+        "fixture".into(),
+        "--".into(),
+        "--profile".into(),
+        "dev".into(),
+        "--features".into(),
+        features.into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    perfgate()
+        .current_dir(fixture_dir())
+        // Share the test build's artifacts: the fixture's dependencies are perfgate's own.
+        .env("CARGO_TARGET_DIR", repo().join("target"))
+        .env("CRITBENCH_SLOWDOWN", slowdown.to_string())
+        .args(&args)
+        .output()
+        .expect("run perfgate run")
+}
+
+/// The machine of synthetic snapshots.
+pub fn machine() -> Machine {
+    Machine {
+        os: "linux".into(),
+        arch: "x86_64".into(),
+        cpu_model: "Test CPU".into(),
+        cores: 2,
+        kernel: "6.1.0".into(),
+        memory_mib: 24_000,
+    }
+}
+
+/// Noisy per-iteration samples around `center` ns with the given coefficient of variation.
+pub fn samples(seed: u64, n: usize, center: f64, cv: f64) -> Vec<f64> {
+    let mut rng = Rng::new(seed);
+    (0..n)
+        .map(|_| center * (1.0 + cv * rng.normal()).max(0.1))
+        .collect()
+}
+
+/// A benchmark with the given per-iteration samples and, optionally, operation latencies.
+pub fn bench(
+    id: &str,
+    per_iter: Vec<f64>,
+    throughput: Option<Throughput>,
+    ops: Option<Vec<u64>>,
+) -> Benchmark {
+    let mean = per_iter.iter().sum::<f64>() / per_iter.len() as f64;
+    let latency = ops.map(|ops| {
+        let h = Histogram::from_values(&ops);
+        let c = h.cumulative();
+        Latency {
+            ops: ops.len() as u64,
+            p50_ns: c.quantile(0.5),
+            p99_ns: c.quantile(0.99),
+            p999_ns: c.quantile(0.999),
+            min_ns: *ops.iter().min().unwrap() as f64,
+            max_ns: *ops.iter().max().unwrap() as f64,
+            histogram: h,
+        }
+    });
+    Benchmark {
+        id: id.into(),
+        group_id: id.split('/').next().unwrap().into(),
+        function_id: None,
+        value_str: None,
+        throughput,
+        samples: Samples {
+            iters: vec![100.0; per_iter.len()],
+            per_iter_ns: per_iter.clone(),
+        },
+        summary: Summary {
+            mean_ns: mean,
+            median_ns: mean,
+            std_dev_ns: 0.0,
+            min_ns: per_iter.iter().copied().fold(f64::INFINITY, f64::min),
+            max_ns: per_iter.iter().copied().fold(0.0, f64::max),
+        },
+        latency,
+    }
+}
+
+/// Exponential-ish operation latencies with mean `mean` ns above a floor of `floor` ns.
+pub fn ops(seed: u64, n: usize, floor: f64, mean: f64) -> Vec<u64> {
+    let mut rng = Rng::new(seed);
+    (0..n)
+        .map(|_| (floor - rng.uniform().ln() * mean) as u64)
+        .collect()
+}
+
+/// A snapshot of the given benchmarks (sorted by id).
+pub fn snapshot(kind: SnapshotKind, mut benchmarks: Vec<Benchmark>) -> Snapshot {
+    benchmarks.sort_by(|a, b| a.id.cmp(&b.id));
+    Snapshot {
+        schema_version: SCHEMA_VERSION,
+        kind,
+        testbed: "test-bed".into(),
+        created_at: "2026-11-24T00:00:00Z".into(),
+        git: None,
+        tools: ToolVersions {
+            perfgate: "0.1.0".into(),
+            rustc: None,
+            criterion: None,
+        },
+        machine: machine(),
+        source: Source {
+            criterion_baseline: "new".into(),
+        },
+        benchmarks,
+    }
+}
+
+/// Writes a snapshot as perfgate does.
+pub fn write(path: &Path, s: &Snapshot) {
+    perfgate::baseline::store::write_snapshot(path, s).expect("write snapshot");
+}

@@ -1,0 +1,227 @@
+//! End to end on real criterion output: the fixture crate in tests/fixtures/critbench is built
+//! and benchmarked by these tests (with each supported criterion version), and the real
+//! perfgate binary runs, collects, refreshes a baseline and compares.
+
+mod common;
+
+use common::*;
+use perfgate::baseline::store::read_snapshot;
+
+/// Thresholds loose enough that an A/A pair of debug-build runs on a busy 2-core machine never
+/// trips them, and tight enough that a 4x slowdown always does.
+const TEST_CONFIG: &str = r#"
+schema_version = 1
+[defaults]
+gate = ["throughput"]
+thresholds = { throughput = -30.0 }
+"#;
+
+#[test]
+fn run_refresh_and_compare_a_a_then_a_slowed_variant() {
+    let tmp = tempfile::tempdir().unwrap();
+    let crit = tmp.path().join("criterion");
+    let cfg = tmp.path().join("perfgate.toml");
+    std::fs::write(&cfg, TEST_CONFIG).unwrap();
+
+    // Run A: the real binary drives cargo bench and collects.
+    let a = tmp.path().join("a.json");
+    let out = run_fixture(&crit, &a, "c08,latency", 1, &[]);
+    assert!(out.status.success(), "run failed: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("benchmark(s) measured"),
+        "{}",
+        stderr(&out)
+    );
+    let snap = read_snapshot(&a).unwrap();
+    let ids: Vec<&str> = snap.benchmarks.iter().map(|b| b.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "fixture/sized/64",
+            "fixture/sum",
+            "latency/op",
+            "standalone",
+            "weird |name| <b>/*star* \u{1b}[31mred\u{1b}[0m µs"
+        ]
+    );
+    let lat = snap.benchmarks[2]
+        .latency
+        .as_ref()
+        .expect("latency/op has a latency log");
+    assert!(lat.ops > 0 && lat.p50_ns <= lat.p99_ns && lat.p99_ns <= lat.p999_ns);
+    assert!(
+        snap.benchmarks
+            .iter()
+            .filter(|b| b.latency.is_some())
+            .count()
+            == 1
+    );
+    assert!(matches!(
+        snap.benchmarks[0].throughput,
+        Some(perfgate::baseline::schema::Throughput::Bytes(2048))
+    ));
+
+    // Baseline from A.
+    let bdir = tmp.path().join("baselines");
+    let out = run_in(
+        tmp.path(),
+        &[
+            "baseline",
+            "refresh",
+            "--from",
+            a.to_str().unwrap(),
+            "--allow-dirty",
+            "--dir",
+            bdir.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Added (5)"), "{}", stdout(&out));
+    let base = bdir.join("fixture.json");
+    assert!(base.is_file());
+
+    // A/A: the same code again must pass.
+    let b = tmp.path().join("b.json");
+    let out = run_fixture(&crit, &b, "c08,latency", 1, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run_in(
+        tmp.path(),
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "compare",
+            "--baseline",
+            base.to_str().unwrap(),
+            "--results",
+            b.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "A/A failed:\n{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("perfgate: PASS"), "{}", stdout(&out));
+
+    // A slowed variant (4x the work) must fail, with its rows first in the table.
+    let c = tmp.path().join("c.json");
+    let out = run_fixture(&crit, &c, "c08,latency", 4, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run_in(
+        tmp.path(),
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "compare",
+            "--baseline",
+            base.to_str().unwrap(),
+            "--results",
+            c.to_str().unwrap(),
+        ],
+    );
+    let table = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "slowed variant passed:\n{table}"
+    );
+    assert!(table.contains("perfgate: FAIL"), "{table}");
+    let first_row = table
+        .lines()
+        .find(|l| l.contains("REGRESSED"))
+        .expect("a regressed row");
+    assert!(
+        first_row.contains("throughput") && first_row.contains("exceeds -30%"),
+        "{first_row}"
+    );
+    assert!(
+        table
+            .lines()
+            .any(|l| l.contains("REGRESSED") && l.contains("┆ fixture/sum ")),
+        "{table}"
+    );
+    // The ANSI escape in a benchmark name is shown, not interpreted.
+    assert!(table.contains("\\u{1b}[31mred"), "{table}");
+    assert!(!table.contains('\u{1b}'), "{table}");
+
+    // JSON of the same comparison.
+    let out = run_in(
+        tmp.path(),
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "compare",
+            "--baseline",
+            base.to_str().unwrap(),
+            "--results",
+            c.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verdict"], "fail");
+    assert_eq!(v["rows"][0]["verdict"], "regressed");
+    assert!(v["counts"]["failing"].as_u64().unwrap() >= 4);
+
+    // Only the benchmarks of this invocation: a filtered run leaves stale results of the
+    // others in the criterion dir, which must not be mixed in.
+    let d = tmp.path().join("d.json");
+    let out = run_fixture(&crit, &d, "c08,latency", 1, &["--", "fixture/sum"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let snap = read_snapshot(&d).unwrap();
+    let ids: Vec<&str> = snap.benchmarks.iter().map(|b| b.id.as_str()).collect();
+    assert_eq!(ids, ["fixture/sum"]);
+    // Compared with the full baseline, the others are missing, which fails by default.
+    let out = run_in(
+        tmp.path(),
+        &[
+            "compare",
+            "--baseline",
+            base.to_str().unwrap(),
+            "--results",
+            d.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("MISSING"), "{}", stdout(&out));
+
+    // `collect` of the same directory without --since: everything is from one session of
+    // runs minutes apart at most, so all five are current; with --since only the last run's.
+    let e = tmp.path().join("e.json");
+    let out = run_in(
+        tmp.path(),
+        &[
+            "collect",
+            "--criterion-dir",
+            crit.to_str().unwrap(),
+            "--output",
+            e.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(read_snapshot(&e).unwrap().benchmarks.len(), 5);
+}
+
+#[test]
+fn criterion_0_3_and_0_5_output_reads_like_0_8() {
+    for features in ["c03", "c05"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let crit = tmp.path().join("criterion");
+        let out_path = tmp.path().join("r.json");
+        let out = run_fixture(&crit, &out_path, features, 1, &[]);
+        assert!(out.status.success(), "{features}: {}", stderr(&out));
+        let snap = read_snapshot(&out_path).unwrap();
+        let ids: Vec<&str> = snap.benchmarks.iter().map(|b| b.id.as_str()).collect();
+        assert_eq!(ids.len(), 5, "{features}: {ids:?}");
+        assert!(ids.contains(&"fixture/sized/64") && ids.contains(&"standalone"));
+        let sized = &snap.benchmarks[0];
+        assert_eq!(sized.value_str.as_deref(), Some("64"));
+        assert!(sized.throughput.is_some());
+        assert!(sized.samples.per_iter_ns.iter().all(|&t| t > 0.0));
+        assert!(snap.tools.criterion.is_some());
+    }
+}
