@@ -66,6 +66,12 @@ pub fn parse_snapshot(path: &Path, bytes: &[u8]) -> Result<Snapshot> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::invalid(path, "file is empty"));
     }
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(Error::invalid(
+            path,
+            "not a JSON object with a `schema_version`: not a perfgate results or baseline file",
+        ));
+    }
     // Check the version before the full schema, so that a newer file gets the helpful message
     // rather than a complaint about a field this build does not know.
     #[derive(serde::Deserialize)]

@@ -1,0 +1,440 @@
+//! Bad input: every case is one line on stderr naming the file and the cause, exit code 2,
+//! no panic, and no file written or changed.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use perfgate::baseline::schema::SnapshotKind;
+
+fn good_pair(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let base = dir.join("base.json");
+    let res = dir.join("res.json");
+    write(
+        &base,
+        &snapshot(
+            SnapshotKind::Baseline,
+            vec![bench("g/a", samples(1, 30, 1000.0, 0.01), None, None)],
+        ),
+    );
+    write(
+        &res,
+        &snapshot(
+            SnapshotKind::Results,
+            vec![bench("g/a", samples(2, 30, 1000.0, 0.01), None, None)],
+        ),
+    );
+    (base, res)
+}
+
+/// Asserts exit 2 and a single-line error that names `file` and contains `cause`.
+fn assert_input_error(out: &std::process::Output, file: &str, cause: &str) {
+    let err = stderr(out);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "stdout: {}\nstderr: {err}",
+        stdout(out)
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("perfgate: error:"))
+        .unwrap_or_else(|| panic!("no error line: {err}"));
+    assert!(line.contains(file), "error does not name {file}: {line}");
+    assert!(
+        line.to_lowercase().contains(&cause.to_lowercase()),
+        "error does not say {cause:?}: {line}"
+    );
+}
+
+fn compare(dir: &Path, base: &Path, res: &Path) -> std::process::Output {
+    run_in(
+        dir,
+        &[
+            "compare",
+            "--baseline",
+            base.to_str().unwrap(),
+            "--results",
+            res.to_str().unwrap(),
+        ],
+    )
+}
+
+#[test]
+fn missing_empty_truncated_and_corrupt_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (base, res) = good_pair(tmp.path());
+    assert_eq!(compare(tmp.path(), &base, &res).status.code(), Some(0));
+
+    let missing = tmp.path().join("nope.json");
+    assert_input_error(
+        &compare(tmp.path(), &missing, &res),
+        "nope.json",
+        "no such file",
+    );
+    assert_input_error(
+        &compare(tmp.path(), &base, &missing),
+        "nope.json",
+        "no such file",
+    );
+
+    let text = std::fs::read_to_string(&base).unwrap();
+    let cases: [(&str, String, &str); 6] = [
+        ("empty.json", String::new(), "empty"),
+        ("blank.json", "  \n".into(), "empty"),
+        (
+            "truncated.json",
+            text[..text.len() / 2].to_string(),
+            "truncated",
+        ),
+        (
+            "corrupt.json",
+            text.replace("\"benchmarks\"", "benchmarks"),
+            "corrupt",
+        ),
+        ("array.json", "[1, 2, 3]".into(), "schema_version"),
+        ("other.json", "{\"hello\": 1}".into(), "schema_version"),
+    ];
+    for (name, content, cause) in cases {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, content).unwrap();
+        assert_input_error(&compare(tmp.path(), &p, &res), name, cause);
+        assert_input_error(&compare(tmp.path(), &base, &p), name, cause);
+    }
+}
+
+#[test]
+fn newer_schema_and_bad_samples() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (base, res) = good_pair(tmp.path());
+    let text = std::fs::read_to_string(&base).unwrap();
+
+    let newer = tmp.path().join("newer.json");
+    std::fs::write(
+        &newer,
+        text.replace("\"schema_version\": 1", "\"schema_version\": 7"),
+    )
+    .unwrap();
+    assert_input_error(
+        &compare(tmp.path(), &newer, &res),
+        "newer.json",
+        "newer than this perfgate",
+    );
+
+    let mut s = snapshot(
+        SnapshotKind::Baseline,
+        vec![bench("g/a", samples(1, 30, 1000.0, 0.01), None, None)],
+    );
+    for (name, value, cause) in [
+        ("zero.json", 0.0, "must be positive"),
+        ("negative.json", -5.0, "must be positive"),
+    ] {
+        s.benchmarks[0].samples.per_iter_ns[3] = value;
+        let p = tmp.path().join(name);
+        std::fs::write(&p, serde_json::to_string(&s).unwrap()).unwrap();
+        assert_input_error(&compare(tmp.path(), &p, &res), name, cause);
+    }
+    // JSON has no NaN: serde writes it as null, and a hand-edited file may say NaN.
+    let nan = tmp.path().join("nan.json");
+    let good = std::fs::read_to_string(&res).unwrap();
+    let first = good.find("\"per_iter_ns\": [").unwrap() + "\"per_iter_ns\": [".len();
+    let mut bad = good.clone();
+    bad.insert_str(first, "NaN,");
+    std::fs::write(&nan, &bad).unwrap();
+    assert_input_error(&compare(tmp.path(), &base, &nan), "nan.json", "corrupt");
+    let mut bad = good;
+    bad.insert_str(first, "null,");
+    std::fs::write(&nan, &bad).unwrap();
+    assert_input_error(
+        &compare(tmp.path(), &base, &nan),
+        "nan.json",
+        "unexpected content",
+    );
+}
+
+#[test]
+fn no_criterion_output_and_corrupt_criterion_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r.json");
+    let empty = tmp.path().join("crit");
+    std::fs::create_dir(&empty).unwrap();
+    let args = |dir: &Path| {
+        vec![
+            "collect".to_string(),
+            "--criterion-dir".into(),
+            dir.display().to_string(),
+            "--output".into(),
+            out.display().to_string(),
+        ]
+    };
+    let run = |a: Vec<String>| perfgate().current_dir(tmp.path()).args(a).output().unwrap();
+    assert_input_error(&run(args(&empty)), "crit", "no criterion results");
+    assert_input_error(
+        &run(args(&tmp.path().join("absent"))),
+        "absent",
+        "no criterion output",
+    );
+
+    // A benchmark directory with a truncated sample.json.
+    let set = empty.join("g/f/new");
+    std::fs::create_dir_all(&set).unwrap();
+    std::fs::write(
+        set.join("benchmark.json"),
+        r#"{"group_id":"g","function_id":"f","value_str":null,"throughput":null,"full_id":"g/f","directory_name":"g/f","title":"g/f"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        set.join("sample.json"),
+        r#"{"sampling_mode":"Linear","iters":[1.0,2.0],"times":[10"#,
+    )
+    .unwrap();
+    assert_input_error(&run(args(&empty)), "sample.json", "truncated");
+    std::fs::write(
+        set.join("sample.json"),
+        r#"{"sampling_mode":"Linear","iters":[1.0,2.0],"times":[10.0,-1.0]}"#,
+    )
+    .unwrap();
+    assert_input_error(&run(args(&empty)), "sample.json", "must be positive");
+    std::fs::write(
+        set.join("sample.json"),
+        r#"{"sampling_mode":"Linear","iters":[1.0,2.0],"times":[10.0]}"#,
+    )
+    .unwrap();
+    assert_input_error(
+        &run(args(&empty)),
+        "sample.json",
+        "2 iteration counts but 1 times",
+    );
+    std::fs::write(set.join("benchmark.json"), "").unwrap();
+    assert_input_error(&run(args(&empty)), "benchmark.json", "empty");
+    assert!(!out.exists(), "no results file may be written on error");
+}
+
+#[test]
+fn config_errors_name_file_line_and_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (base, res) = good_pair(tmp.path());
+    let cfg = tmp.path().join("perfgate.toml");
+    let run = || compare(tmp.path(), &base, &res);
+    std::fs::write(
+        &cfg,
+        "schema_version = 1\n[defaults]\nthreshold = { p99 = 5.0 }\n",
+    )
+    .unwrap();
+    assert_input_error(&run(), "perfgate.toml", "line 3");
+    assert!(stderr(&run()).contains("threshold"));
+    std::fs::write(&cfg, "[defaults]\nthresholds = { p99 = -5.0 }\n").unwrap();
+    assert_input_error(&run(), "perfgate.toml", "line 2: `defaults.thresholds.p99`");
+    std::fs::write(&cfg, "[defaults]\nthresholds = { throughput = \"five\" }\n").unwrap();
+    assert_input_error(&run(), "perfgate.toml", "line 2");
+    // An explicit --config that does not exist is an error; the conventional one is optional.
+    std::fs::remove_file(&cfg).unwrap();
+    assert_eq!(run().status.code(), Some(0));
+    let out = run_in(
+        tmp.path(),
+        &[
+            "--config",
+            "missing.toml",
+            "compare",
+            "--baseline",
+            "base.json",
+            "--results",
+            "res.json",
+        ],
+    );
+    assert_input_error(&out, "missing.toml", "no such file");
+}
+
+#[test]
+fn names_full_of_markdown_ansi_and_unicode_are_safe() {
+    let tmp = tempfile::tempdir().unwrap();
+    let names = [
+        "md/**bold** | `code` | [link](http://x) <script>alert(1)</script>",
+        "ansi/\u{1b}[2J\u{1b}[31mred\u{1b}[0m",
+        "unicode/日本語 ünïcödé 🚀 µs",
+        "ctl/line\nbreak\ttab",
+    ];
+    let mk = |seed: u64, scale: f64| {
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                bench(
+                    n,
+                    samples(seed + i as u64, 30, 1000.0 * scale, 0.01),
+                    None,
+                    None,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let base = tmp.path().join("base.json");
+    let res = tmp.path().join("res.json");
+    write(&base, &snapshot(SnapshotKind::Baseline, mk(10, 1.0)));
+    write(&res, &snapshot(SnapshotKind::Results, mk(20, 2.0)));
+    let out = compare(tmp.path(), &base, &res);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(!text.contains('\u{1b}'), "raw escape in output: {text}");
+    assert!(text.contains("\\u{1b}[2J"), "{text}");
+    assert!(text.contains("日本語 ünïcödé 🚀"), "{text}");
+    assert!(text.contains("line\\u{a}break"), "{text}");
+    let json = run_in(
+        tmp.path(),
+        &[
+            "compare",
+            "--baseline",
+            "base.json",
+            "--results",
+            "res.json",
+            "--format",
+            "json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let got: Vec<&str> = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["benchmark"].as_str().unwrap())
+        .collect();
+    for n in names {
+        assert!(got.contains(&n), "JSON must keep the exact name {n:?}");
+    }
+}
+
+#[test]
+fn refresh_never_half_writes_or_loses_a_baseline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, res) = good_pair(tmp.path());
+    let dir = tmp.path().join("baselines");
+    let refresh = |from: &Path| {
+        run_in(
+            tmp.path(),
+            &[
+                "baseline",
+                "refresh",
+                "--from",
+                from.to_str().unwrap(),
+                "--allow-dirty",
+                "--dir",
+                "baselines",
+                "--testbed",
+                "tb",
+            ],
+        )
+    };
+    let out = refresh(&res);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let path = dir.join("tb.json");
+    let before = std::fs::read(&path).unwrap();
+
+    // Corrupt input: the existing baseline stays byte for byte.
+    let bad = tmp.path().join("bad.json");
+    std::fs::write(&bad, "{\"schema_version\": 1, \"kind\": \"results\"").unwrap();
+    assert_input_error(&refresh(&bad), "bad.json", "truncated");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+
+    // A corrupt previous baseline is never overwritten.
+    std::fs::write(&path, &before[..before.len() / 3]).unwrap();
+    let damaged = std::fs::read(&path).unwrap();
+    assert_input_error(&refresh(&res), "tb.json", "unreadable");
+    assert_eq!(std::fs::read(&path).unwrap(), damaged);
+    // No temporary files are left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+}
+
+#[test]
+fn refresh_keeps_unmeasured_benchmarks_unless_pruned() {
+    let tmp = tempfile::tempdir().unwrap();
+    let two = tmp.path().join("two.json");
+    let one = tmp.path().join("one.json");
+    write(
+        &two,
+        &snapshot(
+            SnapshotKind::Results,
+            vec![
+                bench("g/a", samples(1, 20, 1000.0, 0.01), None, None),
+                bench("g/b", samples(2, 20, 1000.0, 0.01), None, None),
+            ],
+        ),
+    );
+    write(
+        &one,
+        &snapshot(
+            SnapshotKind::Results,
+            vec![bench("g/a", samples(3, 20, 1100.0, 0.01), None, None)],
+        ),
+    );
+    let refresh = |from: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "baseline",
+            "refresh",
+            "--from",
+            from.to_str().unwrap(),
+            "--allow-dirty",
+            "--testbed",
+            "tb",
+        ];
+        args.extend_from_slice(extra);
+        run_in(tmp.path(), &args)
+    };
+    assert!(refresh(&two, &[]).status.success());
+    let out = refresh(&one, &[]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.contains("Kept from the previous baseline") && text.contains("g/b"),
+        "{text}"
+    );
+    assert!(
+        text.contains("+10%") || text.contains("+9.") || text.contains("+10."),
+        "{text}"
+    );
+    let snap =
+        perfgate::baseline::store::read_snapshot(&tmp.path().join("baselines/tb.json")).unwrap();
+    assert_eq!(snap.benchmarks.len(), 2);
+    assert_eq!(snap.kind, SnapshotKind::Baseline);
+    let out = refresh(&one, &["--prune"]);
+    assert!(stdout(&out).contains("Pruned (1)"), "{}", stdout(&out));
+    let snap =
+        perfgate::baseline::store::read_snapshot(&tmp.path().join("baselines/tb.json")).unwrap();
+    assert_eq!(snap.benchmarks.len(), 1);
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_lists_exit_codes() {
+    let out = perfgate()
+        .args(["compare", "--format", "yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = perfgate().arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let help = stdout(&out);
+    assert!(
+        help.contains("Exit codes:") && help.contains("1  at least one gated regression"),
+        "{help}"
+    );
+    let out = perfgate()
+        .args([
+            "collect",
+            "--criterion-dir",
+            "x",
+            "--output",
+            "y",
+            "--since",
+            "yesterday",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--since"), "{}", stderr(&out));
+}

@@ -1,0 +1,195 @@
+//! Baselines and git: reading a baseline from a ref without a checkout, the merge-base with the
+//! main branch, refusing a dirty work tree, and the metadata recorded in a baseline.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use git2::{Repository, Signature};
+use perfgate::baseline::schema::SnapshotKind;
+
+fn commit_all(repo: &Repository, msg: &str) -> git2::Oid {
+    let mut index = repo.index().unwrap();
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = Signature::now("t", "t@example.com").unwrap();
+    let parents: Vec<git2::Commit> = repo
+        .head()
+        .ok()
+        .and_then(|h| h.peel_to_commit().ok())
+        .into_iter()
+        .collect();
+    let parents: Vec<&git2::Commit> = parents.iter().collect();
+    repo.commit(Some("HEAD"), &sig, &sig, msg, &tree, &parents)
+        .unwrap()
+}
+
+fn baseline_with(dir: &Path, center: f64, seed: u64) {
+    std::fs::create_dir_all(dir.join("baselines")).unwrap();
+    write(
+        &dir.join("baselines/tb.json"),
+        &snapshot(
+            SnapshotKind::Baseline,
+            vec![bench("g/a", samples(seed, 30, center, 0.01), None, None)],
+        ),
+    );
+}
+
+#[test]
+fn baseline_ref_reads_the_committed_version_and_merge_base() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let repo = Repository::init(dir).unwrap();
+    // main: the baseline at 1000 ns.
+    baseline_with(dir, 1000.0, 1);
+    let base_commit = commit_all(&repo, "baseline");
+    repo.branch("main", &repo.find_commit(base_commit).unwrap(), true)
+        .unwrap();
+    // A PR branch edits the baseline to hide a 2x slowdown.
+    repo.set_head("refs/heads/main").unwrap();
+    let pr = repo
+        .branch("pr", &repo.find_commit(base_commit).unwrap(), true)
+        .unwrap();
+    repo.set_head(pr.get().name().unwrap()).unwrap();
+    baseline_with(dir, 2000.0, 2);
+    commit_all(&repo, "edit baseline");
+    let res = dir.join("res.json");
+    write(
+        &res,
+        &snapshot(
+            SnapshotKind::Results,
+            vec![bench("g/a", samples(3, 30, 2000.0, 0.01), None, None)],
+        ),
+    );
+
+    // The PR's own baseline would pass...
+    let own = run_in(
+        dir,
+        &[
+            "compare",
+            "--baseline",
+            "baselines/tb.json",
+            "--results",
+            "res.json",
+        ],
+    );
+    assert_eq!(own.status.code(), Some(0), "{}", stdout(&own));
+    // ...but the merge-base's catches the regression, read straight from git.
+    for r in ["main", "merge-base"] {
+        let out = run_in(
+            dir,
+            &[
+                "compare",
+                "--baseline-ref",
+                r,
+                "--testbed",
+                "tb",
+                "--results",
+                "res.json",
+            ],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{r}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert!(
+            stdout(&out).contains(&format!("baselines/tb.json@{r}")),
+            "{}",
+            stdout(&out)
+        );
+    }
+    // A ref without the file, and a ref that does not exist, are input errors naming them.
+    let out = run_in(
+        dir,
+        &[
+            "compare",
+            "--baseline-ref",
+            "main",
+            "--testbed",
+            "other",
+            "--results",
+            "res.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("main:baselines/other.json"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_in(
+        dir,
+        &[
+            "compare",
+            "--baseline-ref",
+            "nope",
+            "--testbed",
+            "tb",
+            "--results",
+            "res.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("nope"), "{}", stderr(&out));
+}
+
+#[test]
+fn refresh_refuses_a_dirty_tree_and_records_git_metadata() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let repo = Repository::init(dir).unwrap();
+    std::fs::write(dir.join("lib.rs"), "fn a() {}\n").unwrap();
+    let res = dir.join("res.json");
+    write(
+        &res,
+        &snapshot(
+            SnapshotKind::Results,
+            vec![bench("g/a", samples(1, 20, 1000.0, 0.01), None, None)],
+        ),
+    );
+    std::fs::write(dir.join(".gitignore"), "res.json\n").unwrap();
+    let head = commit_all(&repo, "one");
+
+    std::fs::write(dir.join("lib.rs"), "fn a() { changed() }\n").unwrap();
+    let refresh = |extra: &[&str]| {
+        let mut a = vec![
+            "baseline",
+            "refresh",
+            "--from",
+            "res.json",
+            "--testbed",
+            "tb",
+        ];
+        a.extend_from_slice(extra);
+        run_in(dir, &a)
+    };
+    let out = refresh(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("uncommitted changes"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.join("baselines/tb.json").exists());
+
+    let out = refresh(&["--allow-dirty"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(dir.join("baselines/tb.json").is_file());
+
+    // A baseline records the git metadata its results were collected with; check what
+    // `collect` records on a clean tree, and the dirty flag.
+    std::fs::write(dir.join("lib.rs"), "fn a() {}\n").unwrap();
+    let info = perfgate::baseline::git::info(dir).expect("git info");
+    assert_eq!(info.commit, head.to_string());
+    assert!(!info.dirty);
+    assert!(info.commit_time.ends_with('Z'));
+    std::fs::write(dir.join("lib.rs"), "fn b() {}\n").unwrap();
+    assert!(perfgate::baseline::git::info(dir).unwrap().dirty);
+}
