@@ -1,0 +1,145 @@
+//! Snapshot tests of every rendered report: the terminal table (plain and coloured), the JSON
+//! report and `baseline show`, on a deterministic comparison that has every verdict.
+
+mod common;
+
+use common::*;
+use perfgate::baseline::schema::{SnapshotKind, Throughput};
+use perfgate::compare::{Comparison, Sources, compare};
+use perfgate::config::Config;
+use perfgate::report::table::TableOptions;
+
+fn comparison(mismatch: bool) -> Comparison {
+    let base = snapshot(
+        SnapshotKind::Baseline,
+        vec![
+            bench(
+                "pipe/copy/64KiB",
+                samples(1, 50, 20_000.0, 0.01),
+                Some(Throughput::Bytes(65536)),
+                None,
+            ),
+            bench(
+                "pool/roundtrip",
+                samples(2, 50, 12_000.0, 0.01),
+                None,
+                Some(ops(3, 20_000, 11_000.0, 400.0)),
+            ),
+            bench(
+                "spawn/true/posix_spawn",
+                samples(4, 50, 480_000.0, 0.01),
+                Some(Throughput::Elements(1)),
+                None,
+            ),
+            bench("noisy/thing", samples(5, 10, 1_000.0, 0.10), None, None),
+            bench("faster/thing", samples(6, 50, 1_000.0, 0.01), None, None),
+            bench("gone/away", samples(7, 50, 1_000.0, 0.01), None, None),
+        ],
+    );
+    let mut cur = snapshot(
+        SnapshotKind::Results,
+        vec![
+            bench(
+                "pipe/copy/64KiB",
+                samples(11, 50, 20_100.0, 0.01),
+                Some(Throughput::Bytes(65536)),
+                None,
+            ),
+            // The tail grows: p99 regresses while throughput barely moves.
+            bench(
+                "pool/roundtrip",
+                samples(12, 50, 12_200.0, 0.01),
+                None,
+                Some(ops(13, 20_000, 11_000.0, 700.0)),
+            ),
+            bench(
+                "spawn/true/posix_spawn",
+                samples(14, 50, 600_000.0, 0.01),
+                Some(Throughput::Elements(1)),
+                None,
+            ),
+            bench("noisy/thing", samples(15, 10, 1_060.0, 0.10), None, None),
+            bench("faster/thing", samples(16, 50, 800.0, 0.01), None, None),
+            bench("brand/new", samples(17, 50, 1_000.0, 0.01), None, None),
+        ],
+    );
+    if mismatch {
+        cur.machine.cores = 4;
+        cur.machine.cpu_model = "Other CPU".into();
+        cur.testbed = "other-bed".into();
+    }
+    let sources = Sources {
+        baseline: "baselines/test-bed.json".into(),
+        results: "target/perfgate/results.json".into(),
+    };
+    compare(&base, &cur, &Config::default_config(), &sources)
+}
+
+#[test]
+fn table_plain() {
+    let c = comparison(false);
+    assert!(c.failed());
+    insta::assert_snapshot!(perfgate::report::table::render(&c, TableOptions::default()));
+}
+
+#[test]
+fn table_wrapped_to_a_narrow_terminal() {
+    let opts = TableOptions {
+        width: Some(100),
+        ..TableOptions::default()
+    };
+    insta::assert_snapshot!(perfgate::report::table::render(&comparison(false), opts));
+}
+
+#[test]
+fn table_coloured() {
+    let opts = TableOptions {
+        color: true,
+        ..TableOptions::default()
+    };
+    let text = perfgate::report::table::render(&comparison(false), opts);
+    assert!(text.contains("\u{1b}[1;31mperfgate: FAIL"));
+    insta::assert_snapshot!(text.replace('\u{1b}', "<ESC>"));
+}
+
+#[test]
+fn table_with_machine_mismatch_banner_first() {
+    let text = perfgate::report::table::render(&comparison(true), TableOptions::default());
+    assert!(text.starts_with("WARNING: the baseline was measured on a different machine"));
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn json_report() {
+    let text = perfgate::report::json::render(&comparison(true));
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["kind"], "perfgate-comparison");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn baseline_show() {
+    let base = snapshot(
+        SnapshotKind::Baseline,
+        vec![
+            bench(
+                "pipe/copy/64KiB",
+                samples(1, 50, 20_000.0, 0.01),
+                Some(Throughput::Bytes(65536)),
+                None,
+            ),
+            bench(
+                "pool/roundtrip",
+                samples(2, 50, 12_000.0, 0.01),
+                None,
+                Some(ops(3, 20_000, 11_000.0, 400.0)),
+            ),
+        ],
+    );
+    insta::assert_snapshot!(perfgate::report::show::render(
+        &base,
+        "baselines/test-bed.json",
+        false
+    ));
+}
