@@ -69,7 +69,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub quick: bool,
     /// The testbed name (default: $PERFGATE_TESTBED, else derived from the machine, e.g.
-    /// linux-x86_64-2c-23g).
+    /// linux-x86_64-2c-24g).
     #[arg(long, value_name = "NAME")]
     pub testbed: Option<String>,
     /// Arguments for `cargo bench`, after `--` (e.g. `-- --bench spawn -- spawn/true`).

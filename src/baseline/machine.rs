@@ -41,8 +41,9 @@ impl Machine {
     }
 
     /// The default testbed name: `<os>-<arch>-<cores>c-<memory GiB>g`, e.g. `linux-x86_64-2c-24g`.
+    /// Memory is rounded up: the kernel reports a little less than the machine's nominal size.
     pub fn testbed_name(&self) -> String {
-        let gib = (self.memory_mib as f64 / 1024.0).round() as u64;
+        let gib = (self.memory_mib as f64 / 1024.0).ceil() as u64;
         format!("{}-{}-{}c-{}g", self.os, self.arch, self.cores, gib)
     }
 
@@ -102,7 +103,7 @@ mod tests {
             kernel: "6.1".into(),
             memory_mib: 24_000,
         };
-        assert_eq!(m.testbed_name(), "linux-x86_64-2c-23g");
+        assert_eq!(m.testbed_name(), "linux-x86_64-2c-24g");
         assert!(m.differences(&m).is_empty());
         let mut other = m.clone();
         other.memory_mib = 24_010;
