@@ -102,7 +102,7 @@ fn run_suite(ctx: &Ctx, bench: &BenchArgs, output: &Path) -> Result<Snapshot> {
         cargo_args: bench.cargo_args.clone(),
         quick: bench.quick,
         criterion_home: bench.criterion_dir.clone(),
-        latency_dir: perfgate_dir.join("latency"),
+        latency_dir: crit.join(collect::recorder::LATENCY_SUBDIR),
         log_path: perfgate_dir.join("bench.log"),
     };
     let outcome = runner.run()?;

@@ -170,11 +170,36 @@ fn run_refresh_and_compare_a_a_then_a_slowed_variant() {
     // Only the benchmarks of this invocation: a filtered run leaves stale results of the
     // others in the criterion dir, which must not be mixed in.
     let d = tmp.path().join("d.json");
-    let out = run_fixture(&crit, &d, "c08,latency", 1, &["--", "fixture/sum"]);
+    let out = run_fixture(
+        &crit,
+        &d,
+        "c08,latency",
+        1,
+        &["--", "fixture/sum", "--save-baseline", "mine"],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let snap = read_snapshot(&d).unwrap();
     let ids: Vec<&str> = snap.benchmarks.iter().map(|b| b.id.as_str()).collect();
     assert_eq!(ids, ["fixture/sum"]);
+    // The same run was also saved as criterion baseline "mine": collect reads exactly it.
+    let mine = tmp.path().join("mine.json");
+    let out = run_in(
+        tmp.path(),
+        &[
+            "collect",
+            "--criterion-dir",
+            crit.to_str().unwrap(),
+            "--criterion-baseline",
+            "mine",
+            "--output",
+            mine.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let snap = read_snapshot(&mine).unwrap();
+    assert_eq!(snap.source.criterion_baseline, "mine");
+    assert_eq!(snap.benchmarks.len(), 1);
+    assert_eq!(snap.benchmarks[0].id, "fixture/sum");
     // Compared with the full baseline, the others are missing, which fails by default.
     let out = run_in(
         tmp.path(),
@@ -203,7 +228,15 @@ fn run_refresh_and_compare_a_a_then_a_slowed_variant() {
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(read_snapshot(&e).unwrap().benchmarks.len(), 5);
+    let all = read_snapshot(&e).unwrap();
+    assert_eq!(all.benchmarks.len(), 5);
+    // The latency log sits beside criterion's output, so plain `collect` attaches it too.
+    let lat = all
+        .benchmarks
+        .iter()
+        .find(|b| b.id == "latency/op")
+        .unwrap();
+    assert!(lat.latency.is_some());
 }
 
 #[test]

@@ -199,6 +199,12 @@ pub struct Latency {
     pub p99_ns: f64,
     /// 99.9th percentile, ns.
     pub p999_ns: f64,
+    /// 95% confidence interval of the median, ns (`[low, high]`).
+    pub p50_ci_ns: [f64; 2],
+    /// 95% confidence interval of the 99th percentile, ns.
+    pub p99_ci_ns: [f64; 2],
+    /// 95% confidence interval of the 99.9th percentile, ns.
+    pub p999_ci_ns: [f64; 2],
     /// Fastest operation, ns.
     pub min_ns: f64,
     /// Slowest operation, ns.

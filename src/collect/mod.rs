@@ -246,15 +246,38 @@ fn attach(log: &LatencyLog, r: &RawResult) -> std::result::Result<Latency, Strin
     if written + slack < sample || written > sample + DEFAULT_STALE_GAP {
         return Err("it was written at a different time than the criterion results".into());
     }
-    Ok(Latency {
-        ops: log.ops,
-        p50_ns: log.p50_ns,
-        p99_ns: log.p99_ns,
-        p999_ns: log.p999_ns,
-        min_ns: log.min_ns as f64,
-        max_ns: log.max_ns as f64,
-        histogram: log.histogram.clone(),
-    })
+    Ok(Latency::from_histogram(
+        log.histogram.clone(),
+        log.min_ns as f64,
+        log.max_ns as f64,
+    ))
+}
+
+impl Latency {
+    /// The latency summary of a histogram: percentiles with their 95% intervals.
+    pub fn from_histogram(
+        histogram: crate::stats::histogram::Histogram,
+        min_ns: f64,
+        max_ns: f64,
+    ) -> Latency {
+        let c = histogram.cumulative();
+        let ci = |q: f64| {
+            let (lo, hi) = stats::quantile_interval(&c, q, 0.95);
+            [lo, hi]
+        };
+        Latency {
+            ops: c.count(),
+            p50_ns: c.quantile(0.5),
+            p99_ns: c.quantile(0.99),
+            p999_ns: c.quantile(0.999),
+            p50_ci_ns: ci(0.5),
+            p99_ci_ns: ci(0.99),
+            p999_ci_ns: ci(0.999),
+            min_ns,
+            max_ns,
+            histogram,
+        }
+    }
 }
 
 /// The current time as RFC 3339 UTC, to the second.

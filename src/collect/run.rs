@@ -19,7 +19,8 @@ pub struct BenchRun {
     pub quick: bool,
     /// `CRITERION_HOME` for the run, if the user chose the criterion directory.
     pub criterion_home: Option<PathBuf>,
-    /// Where the latency recorder writes (`PERFGATE_LATENCY_DIR`).
+    /// Where the latency recorder writes (`PERFGATE_LATENCY_DIR`): beside criterion's output,
+    /// where `collect` looks by default.
     pub latency_dir: PathBuf,
     /// Where the full output of `cargo bench` is kept.
     pub log_path: PathBuf,
@@ -92,16 +93,14 @@ impl BenchRun {
         if let Some(parent) = self.log_path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
-        if self.latency_dir.is_dir() {
-            // perfgate owns this directory: old logs must not be attached to new results.
-            std::fs::remove_dir_all(&self.latency_dir)
-                .map_err(|e| Error::io(&self.latency_dir, e))?;
-        }
+        // Logs of earlier runs may stay: collect attaches a log only to the result with the same
+        // id and iteration counts, written at the same time.
         std::fs::create_dir_all(&self.latency_dir).map_err(|e| Error::io(&self.latency_dir, e))?;
         let mut progress = Progress::new(std::io::stderr().is_terminal());
         progress.note("building and listing benchmarks...");
         let total = self.list().map(|ids| ids.len());
         progress.total = total;
+        progress.t0 = Instant::now();
 
         let started = SystemTime::now();
         let mut log =

@@ -4,8 +4,18 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
 use super::terminal_safe;
-use crate::baseline::schema::Snapshot;
+use crate::baseline::schema::{Latency, Snapshot};
 use crate::compare::metric::{format_ns, format_rate, throughput_unit, throughput_value};
+
+type Pick = fn(&Latency) -> (f64, [f64; 2]);
+
+/// A percentile with its 95% interval: `12.1 µs (11.9–12.4)`.
+fn lat_ci(b: &crate::baseline::schema::Benchmark, pick: Pick) -> String {
+    b.latency.as_ref().map_or("-".to_string(), |l| {
+        let (v, [lo, hi]) = pick(l);
+        format!("{} ({}–{})", format_ns(v), format_ns(lo), format_ns(hi))
+    })
+}
 
 /// Renders a snapshot: its metadata, then one row per benchmark.
 pub fn render(s: &Snapshot, label: &str, color: bool) -> String {
@@ -62,11 +72,6 @@ pub fn render(s: &Snapshot, label: &str, color: bool) -> String {
             b.throughput,
             Some(crate::baseline::schema::Throughput::Bytes(_))
         );
-        let lat = |f: fn(&crate::baseline::schema::Latency) -> f64| {
-            b.latency
-                .as_ref()
-                .map_or("-".to_string(), |l| format_ns(f(l)))
-        };
         let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
         t.add_row(vec![
             Cell::new(terminal_safe(&b.id)),
@@ -77,14 +82,14 @@ pub fn render(s: &Snapshot, label: &str, color: bool) -> String {
             )),
             right(format_ns(b.summary.mean_ns)),
             right(format_ns(b.summary.median_ns)),
-            right(lat(|l| l.p50_ns)),
-            right(lat(|l| l.p99_ns)),
-            right(lat(|l| l.p999_ns)),
+            right(lat_ci(b, |l| (l.p50_ns, l.p50_ci_ns))),
+            right(lat_ci(b, |l| (l.p99_ns, l.p99_ci_ns))),
+            right(lat_ci(b, |l| (l.p999_ns, l.p999_ci_ns))),
             right(b.samples.per_iter_ns.len().to_string()),
         ]);
     }
     out.push_str(&t.to_string());
     out.push('\n');
-    out.push_str("Mean and median are of criterion's per-iteration sample times; p50/p99/p999 are of single operations (recorded benchmarks only).\n");
+    out.push_str("Mean and median are of criterion's per-iteration sample times; p50/p99/p999 are of single operations (recorded benchmarks only), with 95% intervals.\n");
     out
 }

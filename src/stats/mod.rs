@@ -135,6 +135,19 @@ pub fn throughput_change(base: &[f64], current: &[f64], cfg: &StatsConfig, seed:
     }
 }
 
+/// The distribution-free confidence interval of the `q` quantile: the order statistics at ranks
+/// `nq -/+ z sqrt(nq(1-q))` (normal approximation of the binomial count below the quantile).
+pub fn quantile_interval(c: &Cumulative, q: f64, confidence: f64) -> (f64, f64) {
+    let n = c.count() as f64;
+    let z = Normal::standard().inverse_cdf(0.5 + confidence / 2.0);
+    let half = z * (n * q * (1.0 - q)).sqrt();
+    let rank = |r: f64| (r.round().clamp(1.0, n) as u64) - 1;
+    (
+        c.at_index(rank(n * q - half)),
+        c.at_index(rank(n * q + half + 1.0)),
+    )
+}
+
 fn bootstrap_quantile(c: &Cumulative, q: f64, rng: &mut Rng) -> f64 {
     let n = c.count();
     let k = rank_index(q, n) + 1;
@@ -260,6 +273,31 @@ mod tests {
             .count();
         let rate = covered as f64 / trials as f64;
         assert!((0.89..=0.99).contains(&rate), "coverage {rate}");
+    }
+
+    #[test]
+    fn quantile_interval_brackets_the_quantile_and_narrows_with_n() {
+        let mut rng = Rng::new(5);
+        let small: Vec<u64> = (0..1_000)
+            .map(|_| (-rng.uniform().ln() * 1e4) as u64 + 1)
+            .collect();
+        let large: Vec<u64> = (0..100_000)
+            .map(|_| (-rng.uniform().ln() * 1e4) as u64 + 1)
+            .collect();
+        let (s, l) = (
+            Histogram::from_values(&small).cumulative(),
+            Histogram::from_values(&large).cumulative(),
+        );
+        let (slo, shi) = quantile_interval(&s, 0.99, 0.95);
+        let (llo, lhi) = quantile_interval(&l, 0.99, 0.95);
+        assert!(slo <= s.quantile(0.99) && s.quantile(0.99) <= shi);
+        assert!(llo <= l.quantile(0.99) && l.quantile(0.99) <= lhi);
+        assert!(lhi - llo < shi - slo);
+        // The true p99 of Exp(mean 1e4) is 1e4 * ln(100) = 46 052.
+        assert!(
+            llo < 46_052.0 * 1.02 && lhi > 46_052.0 * 0.98,
+            "{llo}..{lhi}"
+        );
     }
 
     proptest! {

@@ -129,17 +129,11 @@ pub fn bench(
 ) -> Benchmark {
     let mean = per_iter.iter().sum::<f64>() / per_iter.len() as f64;
     let latency = ops.map(|ops| {
-        let h = Histogram::from_values(&ops);
-        let c = h.cumulative();
-        Latency {
-            ops: ops.len() as u64,
-            p50_ns: c.quantile(0.5),
-            p99_ns: c.quantile(0.99),
-            p999_ns: c.quantile(0.999),
-            min_ns: *ops.iter().min().unwrap() as f64,
-            max_ns: *ops.iter().max().unwrap() as f64,
-            histogram: h,
-        }
+        Latency::from_histogram(
+            Histogram::from_values(&ops),
+            *ops.iter().min().unwrap() as f64,
+            *ops.iter().max().unwrap() as f64,
+        )
     });
     Benchmark {
         id: id.into(),
