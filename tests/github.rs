@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use common::*;
@@ -13,44 +13,51 @@ use perfgate::baseline::schema::SnapshotKind;
 /// A baseline and results in `dir`: `g/slow` doubles (a gated regression), `g/same` stays,
 /// and `g/noisy,odd:name%` is too noisy to tell.
 fn files(dir: &Path, slow_center: f64) {
-    write(
-        &dir.join("base.json"),
-        &snapshot(
-            SnapshotKind::Baseline,
+    let side = |kind, seed: u64, slow: f64, noisy: f64| {
+        snapshot(
+            kind,
             vec![
-                bench("g/slow", samples(1, 40, 1_000.0, 0.01), None, None),
-                bench("g/same", samples(2, 40, 1_000.0, 0.01), None, None),
+                bench("g/slow", samples(seed + 1, 40, slow, 0.01), None, None),
+                bench("g/same", samples(seed + 2, 40, 1_000.0, 0.01), None, None),
                 bench(
                     "g/noisy,odd:name%",
-                    samples(5, 10, 1_000.0, 0.10),
+                    samples(seed + 5, 10, noisy, 0.10),
                     None,
                     None,
                 ),
             ],
-        ),
+        )
+    };
+    write(
+        &dir.join("base.json"),
+        &side(SnapshotKind::Baseline, 0, 1_000.0, 1_000.0),
     );
     write(
         &dir.join("res.json"),
-        &snapshot(
-            SnapshotKind::Results,
-            vec![
-                bench("g/slow", samples(11, 40, slow_center, 0.01), None, None),
-                bench("g/same", samples(12, 40, 1_000.0, 0.01), None, None),
-                bench(
-                    "g/noisy,odd:name%",
-                    samples(15, 10, 1_060.0, 0.10),
-                    None,
-                    None,
-                ),
-            ],
-        ),
+        &side(SnapshotKind::Results, 10, slow_center, 1_060.0),
     );
 }
 
-fn compare_in_actions(dir: &Path, summary: &Path, output: &Path, extra: &[&str]) -> Output {
+/// A temporary directory with [`files`], and the paths for the step summary and outputs.
+fn setup(slow_center: f64) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    files(tmp.path(), slow_center);
+    let (summary, output) = (tmp.path().join("summary.md"), tmp.path().join("output.txt"));
+    (tmp, summary, output)
+}
+
+/// `perfgate compare` on [`files`], with `GITHUB_ACTIONS` set to `actions` and the two GitHub
+/// files pointing at `summary` and `output`.
+fn compare_with(
+    actions: &str,
+    dir: &Path,
+    summary: &Path,
+    output: &Path,
+    extra: &[&str],
+) -> Output {
     perfgate()
         .current_dir(dir)
-        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_ACTIONS", actions)
         .env("GITHUB_STEP_SUMMARY", summary)
         .env("GITHUB_OUTPUT", output)
         .args([
@@ -67,15 +74,13 @@ fn compare_in_actions(dir: &Path, summary: &Path, output: &Path, extra: &[&str])
 
 #[test]
 fn a_regression_writes_summary_outputs_and_annotations_after_what_was_there() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, summary, output) = setup(2_000.0);
     let dir = tmp.path();
-    files(dir, 2_000.0);
-    let (summary, output) = (dir.join("summary.md"), dir.join("output.txt"));
     // Earlier steps wrote to both files: perfgate appends.
     std::fs::write(&summary, "# Earlier step\n\n").unwrap();
     std::fs::write(&output, "earlier=1\n").unwrap();
 
-    let out = compare_in_actions(dir, &summary, &output, &[]);
+    let out = compare_with("true", dir, &summary, &output, &[]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 
     let outputs = std::fs::read_to_string(&output).unwrap();
@@ -116,11 +121,9 @@ fn a_regression_writes_summary_outputs_and_annotations_after_what_was_there() {
 
 #[test]
 fn a_pass_writes_verdict_pass_and_no_error() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, summary, output) = setup(1_000.0);
     let dir = tmp.path();
-    files(dir, 1_000.0);
-    let (summary, output) = (dir.join("summary.md"), dir.join("output.txt"));
-    let out = compare_in_actions(dir, &summary, &output, &[]);
+    let out = compare_with("true", dir, &summary, &output, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let outputs = std::fs::read_to_string(&output).unwrap();
     assert!(
@@ -134,11 +137,9 @@ fn a_pass_writes_verdict_pass_and_no_error() {
 
 #[test]
 fn markdown_on_stdout_stays_clean_and_annotations_go_to_stderr() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, summary, output) = setup(2_000.0);
     let dir = tmp.path();
-    files(dir, 2_000.0);
-    let (summary, output) = (dir.join("summary.md"), dir.join("output.txt"));
-    let out = compare_in_actions(dir, &summary, &output, &["--format", "markdown"]);
+    let out = compare_with("true", dir, &summary, &output, &["--format", "markdown"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let md = stdout(&out);
     assert!(!md.contains("::error"), "{md}");
@@ -152,24 +153,9 @@ fn markdown_on_stdout_stays_clean_and_annotations_go_to_stderr() {
 
 #[test]
 fn outside_github_actions_nothing_is_written() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, summary, output) = setup(2_000.0);
     let dir = tmp.path();
-    files(dir, 2_000.0);
-    let (summary, output) = (dir.join("summary.md"), dir.join("output.txt"));
-    let out = perfgate()
-        .current_dir(dir)
-        .env("GITHUB_ACTIONS", "false")
-        .env("GITHUB_STEP_SUMMARY", &summary)
-        .env("GITHUB_OUTPUT", &output)
-        .args([
-            "compare",
-            "--baseline",
-            "base.json",
-            "--results",
-            "res.json",
-        ])
-        .output()
-        .unwrap();
+    let out = compare_with("false", dir, &summary, &output, &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(!summary.exists() && !output.exists());
     assert!(!stdout(&out).contains("::error"));
@@ -177,12 +163,10 @@ fn outside_github_actions_nothing_is_written() {
 
 #[test]
 fn an_unwritable_output_file_is_an_error_naming_it() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, summary, _) = setup(2_000.0);
     let dir = tmp.path();
-    files(dir, 2_000.0);
-    let summary = dir.join("summary.md");
     let output = dir.join("no-such-dir/output.txt");
-    let out = compare_in_actions(dir, &summary, &output, &[]);
+    let out = compare_with("true", dir, &summary, &output, &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     let err = stderr(&out);
     assert!(err.contains("no-such-dir/output.txt"), "{err}");
