@@ -92,14 +92,15 @@ fn commit(c: Option<&str>) -> String {
 }
 
 /// Escapes text for markdown: every character that can start inline markup (emphasis, links,
-/// images, HTML and autolinks, entities, code, strikethrough, table cells) is backslash-escaped
-/// (the text is never at the start of a line, so block markers such as `>` need nothing), control characters are
-/// shown as `\u{..}`, and `@` is followed by a word joiner so that it cannot mention anyone.
+/// images, HTML and autolinks, entities, code, strikethrough, math, table cells) is
+/// backslash-escaped (the text is never at the start of a line, so block markers such as `>`
+/// need nothing), control characters are shown as `\u{..}`, and `@` is followed by a word
+/// joiner so that it cannot mention anyone.
 pub fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for ch in s.chars() {
         match ch {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '&' | '|' | '~' => {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '&' | '|' | '~' | '$' => {
                 out.push('\\');
                 out.push(ch);
             }
@@ -158,8 +159,8 @@ mod tests {
     #[test]
     fn text_escapes_markup_and_mentions() {
         assert_eq!(
-            text("<img src=x> *b* [l](u) a|b @team"),
-            "\\<img src=x> \\*b\\* \\[l\\](u) a\\|b @\u{2060}team"
+            text("<img src=x> *b* [l](u) a|b @team $x$"),
+            "\\<img src=x> \\*b\\* \\[l\\](u) a\\|b @\u{2060}team \\$x\\$"
         );
         assert_eq!(text("p99 +38%\r\n"), "p99 +38%\\u{d}\\u{a}");
     }
