@@ -172,3 +172,50 @@ fn an_unwritable_output_file_is_an_error_naming_it() {
     assert!(err.contains("no-such-dir/output.txt"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+#[test]
+fn a_machine_mismatch_is_annotated_as_a_warning_or_an_error_when_it_fails() {
+    let (tmp, summary, output) = setup(1_000.0);
+    let dir = tmp.path();
+    let res = dir.join("res.json");
+    let mut other = perfgate::baseline::store::read_snapshot(&res).unwrap();
+    other.machine.cores = 64;
+    write(&res, &other);
+    let mismatch = |out: &Output| -> Vec<String> {
+        stdout(out)
+            .lines()
+            .filter(|l| l.contains("title=perfgate%3A machine mismatch::"))
+            .map(str::to_string)
+            .collect()
+    };
+
+    let out = compare_with("true", dir, &summary, &output, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lines = mismatch(&out);
+    assert_eq!(lines.len(), 1, "{}", stdout(&out));
+    assert!(lines[0].starts_with("::warning "), "{}", lines[0]);
+    assert!(
+        lines[0].contains("cores: baseline 2, here 64"),
+        "{}",
+        lines[0]
+    );
+
+    std::fs::write(
+        dir.join("strict.toml"),
+        "[defaults]\nmachine_mismatch = \"fail\"\n",
+    )
+    .unwrap();
+    let out = compare_with("true", dir, &summary, &output, &["--config", "strict.toml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let lines = mismatch(&out);
+    assert!(
+        lines.len() == 1 && lines[0].starts_with("::error "),
+        "{lines:?}"
+    );
+    // The second run's outputs follow the first's: a pass, then a fail with no failing row.
+    let outputs = std::fs::read_to_string(&output).unwrap();
+    let runs: Vec<&str> = outputs.split("verdict=").skip(1).collect();
+    assert_eq!(runs.len(), 2, "{outputs}");
+    assert!(runs[0].starts_with("pass\nfailing=0\n"), "{outputs}");
+    assert!(runs[1].starts_with("fail\nfailing=0\n"), "{outputs}");
+}
