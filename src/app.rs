@@ -194,7 +194,7 @@ fn load_baseline(
     match source.baseline_ref.as_deref() {
         Some(r) => {
             let rev = if r == "merge-base" {
-                git::merge_base_with_main(&ctx.cwd)?
+                git::merge_base(&ctx.cwd, base_branch(source).as_deref())?
             } else {
                 r.to_string()
             };
@@ -208,6 +208,21 @@ fn load_baseline(
             Ok((store::read_snapshot(&path)?, path.display().to_string()))
         }
     }
+}
+
+/// The branch `merge-base` is taken against: `--base-branch`, else `$PERFGATE_BASE_BRANCH`,
+/// else `$GITHUB_BASE_REF` (the pull request's base branch, set by GitHub Actions on
+/// `pull_request` events and empty on others); `None` means the main-branch candidates.
+fn base_branch(source: &BaselineSource) -> Option<String> {
+    source
+        .base_branch
+        .clone()
+        .filter(|b| !b.is_empty())
+        .or_else(|| {
+            ["PERFGATE_BASE_BRANCH", "GITHUB_BASE_REF"]
+                .iter()
+                .find_map(|v| std::env::var(v).ok().filter(|b| !b.is_empty()))
+        })
 }
 
 fn no_baseline(dir: &Path, testbed: &str, path: &Path) -> Error {
@@ -249,6 +264,7 @@ fn render(ctx: &Ctx, cmp: &Comparison, format: Format) -> String {
             },
         ),
         Format::Json => report::json::render(cmp),
+        Format::Markdown => report::markdown::render(cmp),
     }
 }
 
@@ -268,6 +284,18 @@ fn finish_comparison(
     if format != Format::Table {
         for line in report::table::mismatch_banner(&cmp) {
             eprintln!("perfgate: {line}");
+        }
+    }
+    let github = report::github::GithubEnv::from_env();
+    if github.active {
+        github.write_files(&cmp)?;
+        // The runner reads workflow commands on stdout and stderr alike; when stdout carries a
+        // JSON or markdown document (often redirected to a file), they go to stderr instead.
+        let notes = report::github::annotations(&cmp);
+        if format == Format::Table {
+            out(&notes)?;
+        } else {
+            eprint!("{notes}");
         }
     }
     out(&render(ctx, &cmp, format))?;

@@ -124,6 +124,11 @@ pub struct BaselineSource {
     /// `merge-base` means the merge-base of HEAD with the main branch.
     #[arg(long, value_name = "REF")]
     pub baseline_ref: Option<String>,
+    /// The branch `--baseline-ref merge-base` is taken against, tried as origin/BRANCH then
+    /// BRANCH (default: $PERFGATE_BASE_BRANCH, else $GITHUB_BASE_REF, the pull request's base
+    /// branch in GitHub Actions, else origin/main, origin/master, main, master).
+    #[arg(long, value_name = "BRANCH")]
+    pub base_branch: Option<String>,
 }
 
 /// `perfgate compare`.

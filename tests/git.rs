@@ -141,6 +141,88 @@ fn baseline_ref_reads_the_committed_version_and_merge_base() {
 }
 
 #[test]
+fn merge_base_follows_the_pull_requests_base_branch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let repo = Repository::init(dir).unwrap();
+    // main: the baseline at 2000 ns (a slower past); develop, the PR's base: 1000 ns.
+    baseline_with(dir, 2000.0, 1);
+    let main = commit_all(&repo, "main baseline");
+    repo.branch("main", &repo.find_commit(main).unwrap(), true)
+        .unwrap();
+    let develop = repo
+        .branch("develop", &repo.find_commit(main).unwrap(), true)
+        .unwrap();
+    repo.set_head(develop.get().name().unwrap()).unwrap();
+    baseline_with(dir, 1000.0, 2);
+    let dev = commit_all(&repo, "develop baseline");
+    let pr = repo
+        .branch("pr", &repo.find_commit(dev).unwrap(), true)
+        .unwrap();
+    repo.set_head(pr.get().name().unwrap()).unwrap();
+    // The PR edits the baseline to hide its 2x slowdown.
+    baseline_with(dir, 2000.0, 3);
+    commit_all(&repo, "pr hides its slowdown");
+    let res = dir.join("res.json");
+    write(
+        &res,
+        &snapshot(
+            SnapshotKind::Results,
+            vec![bench("g/a", samples(4, 30, 2000.0, 0.01), None, None)],
+        ),
+    );
+    let compare = |env: &[(&str, &str)], extra: &[&str]| {
+        let mut c = perfgate();
+        c.current_dir(dir).args([
+            "compare",
+            "--baseline-ref",
+            "merge-base",
+            "--testbed",
+            "tb",
+            "--results",
+            "res.json",
+        ]);
+        c.args(extra);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    // Against main (the default) the PR looks fine; against its base branch it regresses,
+    // whether the branch comes from GitHub's variable, perfgate's own, or the flag.
+    assert_eq!(compare(&[], &[]).status.code(), Some(0));
+    for (env, extra) in [
+        (vec![("GITHUB_BASE_REF", "develop")], vec![]),
+        (vec![("PERFGATE_BASE_BRANCH", "develop")], vec![]),
+        (
+            vec![("GITHUB_BASE_REF", "main")],
+            vec!["--base-branch", "develop"],
+        ),
+    ] {
+        let out = compare(&env, &extra);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{env:?} {extra:?}: {}",
+            stderr(&out)
+        );
+    }
+    // An empty variable (GitHub sets GITHUB_BASE_REF to "" outside pull requests) is unset.
+    assert_eq!(
+        compare(&[("GITHUB_BASE_REF", "")], &[]).status.code(),
+        Some(0)
+    );
+    // A base branch that does not exist is an error naming it, never a fall-back to main.
+    let out = compare(&[("GITHUB_BASE_REF", "release")], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("\"release\" not found (tried origin/release, release)"),
+        "{err}"
+    );
+}
+
+#[test]
 fn refresh_refuses_a_dirty_tree_and_records_git_metadata() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();

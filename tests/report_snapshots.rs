@@ -1,5 +1,6 @@
 //! Snapshot tests of every rendered report: the terminal table (plain and coloured), the JSON
-//! report and `baseline show`, on a deterministic comparison that has every verdict.
+//! report, the markdown report and `baseline show`, on a deterministic comparison that has
+//! every verdict.
 
 mod common;
 
@@ -142,4 +143,98 @@ fn baseline_show() {
         "baselines/test-bed.json",
         false
     ));
+}
+
+#[test]
+fn markdown_report() {
+    let text = perfgate::report::markdown::render(&comparison(false));
+    assert!(text.starts_with("### ❌ perfgate: FAIL: "));
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn markdown_report_with_machine_mismatch() {
+    insta::assert_snapshot!(perfgate::report::markdown::render(&comparison(true)));
+}
+
+#[test]
+fn markdown_report_passing_with_only_unchanged_rows() {
+    let base = snapshot(
+        SnapshotKind::Baseline,
+        vec![bench("g/a", samples(1, 50, 1_000.0, 0.01), None, None)],
+    );
+    let cur = snapshot(
+        SnapshotKind::Results,
+        vec![bench("g/a", samples(2, 50, 1_000.0, 0.01), None, None)],
+    );
+    let sources = Sources {
+        baseline: "baselines/test-bed.json@merge-base".into(),
+        results: "target/perfgate/results.json".into(),
+    };
+    let c = compare(&base, &cur, &Config::default_config(), &sources);
+    assert!(!c.failed());
+    insta::assert_snapshot!(perfgate::report::markdown::render(&c));
+}
+
+/// Names that try to inject markup, HTML, a mention, a table break or a new line.
+const HOSTILE: &[&str] = &[
+    "evil/<img src=x onerror=alert(1)>",
+    "pipe|break|table",
+    "line\nbreak\n| injected | row |",
+    "</details><script>alert(1)</script>",
+    "ping/@octocat",
+    "tick/``code``",
+    "[link](https://example.com) **bold** _em_ ~~strike~~",
+];
+
+#[test]
+fn markdown_escapes_hostile_benchmark_names() {
+    let names: Vec<String> = HOSTILE.iter().map(|n| n.to_string()).collect();
+    let base = snapshot(
+        SnapshotKind::Baseline,
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| bench(n, samples(i as u64, 30, 1_000.0, 0.01), None, None))
+            .collect(),
+    );
+    // Every hostile benchmark regresses, so every name lands in the main table.
+    let cur = snapshot(
+        SnapshotKind::Results,
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| bench(n, samples(100 + i as u64, 30, 2_000.0, 0.01), None, None))
+            .collect(),
+    );
+    let sources = Sources {
+        baseline: "baselines/<b>.json".into(),
+        results: "r|s.json".into(),
+    };
+    let text = perfgate::report::markdown::render(&compare(
+        &base,
+        &cur,
+        &Config::default_config(),
+        &sources,
+    ));
+    // Each row of the table has exactly the header's 5 cells: no name broke a row or a line.
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with('|')).collect();
+    assert_eq!(rows.len(), 2 + names.len(), "{text}");
+    for row in &rows {
+        let unescaped_pipes = row.matches('|').count() - row.matches("\\|").count();
+        assert_eq!(unescaped_pipes, 6, "{row}");
+    }
+    // Every name is inside a code span, where GitHub renders neither HTML nor mentions.
+    for line in text.lines() {
+        for tag in ["<img", "<script", "</details><"] {
+            if let Some(at) = line.find(tag) {
+                let before = &line[..at];
+                assert!(
+                    before.matches('`').count() % 2 == 1,
+                    "{tag} outside code: {line}"
+                );
+            }
+        }
+    }
+    insta::assert_snapshot!(text);
 }

@@ -59,21 +59,42 @@ pub fn dirty(dir: &Path) -> Result<bool> {
     is_dirty(&open(dir)?)
 }
 
-/// The merge-base of HEAD with the first main-branch candidate that exists.
-pub fn merge_base_with_main(dir: &Path) -> Result<String> {
+/// The merge-base of HEAD with the base branch: `base_branch` when given (tried as
+/// `origin/<base>`, then `<base>`; not finding it is an error, never a silent fall-back to
+/// another branch), else the first of [`MAIN_BRANCH_CANDIDATES`] that exists.
+pub fn merge_base(dir: &Path, base_branch: Option<&str>) -> Result<String> {
     let repo = open(dir)?;
     let head = repo.head()?.peel_to_commit()?.id();
-    for name in MAIN_BRANCH_CANDIDATES {
+    let given: Vec<String>;
+    let candidates: Vec<&str> = match base_branch {
+        Some(b) => {
+            given = vec![format!("origin/{b}"), b.to_string()];
+            given.iter().map(String::as_str).collect()
+        }
+        None => MAIN_BRANCH_CANDIDATES.to_vec(),
+    };
+    for name in &candidates {
         if let Ok(obj) = repo.revparse_single(name) {
             let main = obj.peel_to_commit()?.id();
             let base = repo.merge_base(head, main)?;
             return Ok(base.to_string());
         }
     }
-    Err(Error::Git(format!(
-        "no main branch found (tried {}); pass --baseline-ref",
-        MAIN_BRANCH_CANDIDATES.join(", ")
-    )))
+    Err(Error::Git(match base_branch {
+        Some(b) => format!(
+            "base branch {b:?} not found (tried {}); fetch it (in GitHub Actions: actions/checkout with fetch-depth: 0)",
+            candidates.join(", ")
+        ),
+        None => format!(
+            "no main branch found (tried {}); pass --baseline-ref or --base-branch",
+            candidates.join(", ")
+        ),
+    }))
+}
+
+/// The merge-base of HEAD with the first main-branch candidate that exists.
+pub fn merge_base_with_main(dir: &Path) -> Result<String> {
+    merge_base(dir, None)
 }
 
 /// The path of `file` relative to the repository's work tree.

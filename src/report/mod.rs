@@ -1,6 +1,8 @@
 //! Reports: one module per output format, all rendering a [`crate::compare::Comparison`].
 
+pub mod github;
 pub mod json;
+pub mod markdown;
 pub mod show;
 pub mod table;
 
@@ -11,6 +13,8 @@ pub enum Format {
     Table,
     /// Machine-readable JSON (schema in the README).
     Json,
+    /// GitHub-flavoured markdown (job summaries, pull request comments).
+    Markdown,
 }
 
 /// Makes a user-supplied name safe for a terminal: control characters (ANSI escapes among

@@ -57,7 +57,8 @@ pub fn mismatch_banner(c: &Comparison) -> Vec<String> {
     lines
 }
 
-fn verdict_label(r: &Row) -> String {
+/// The verdict as shown: upper case when the row fails the build.
+pub fn verdict_label(r: &Row) -> String {
     match (r.verdict, r.fails, r.gated) {
         (Verdict::Regressed, true, _) => "REGRESSED".into(),
         (Verdict::Missing, true, _) => "MISSING".into(),

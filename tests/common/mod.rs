@@ -31,6 +31,8 @@ pub fn perfgate() -> Command {
         "GITHUB_ACTIONS",
         "GITHUB_STEP_SUMMARY",
         "GITHUB_OUTPUT",
+        "GITHUB_BASE_REF",
+        "PERFGATE_BASE_BRANCH",
         "PERFGATE_TESTBED",
         "CRITERION_HOME",
         "PERFGATE_LATENCY_DIR",

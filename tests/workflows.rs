@@ -1,0 +1,77 @@
+//! The fork-safety rules of the GitHub workflows, checked on every `cargo test` (actionlint and
+//! zizmor, in `.ci/lint-actions`, check the rest): the gate never runs with a write token or on
+//! `pull_request_target`, and the workflow that may write to pull requests never runs their
+//! code.
+
+mod common;
+
+fn workflow(name: &str) -> String {
+    let path = common::repo().join(".github/workflows").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The lines that are not comments.
+fn code(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(|l| l.split(" #").next().unwrap_or(l))
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect()
+}
+
+#[test]
+fn no_workflow_runs_on_pull_request_target() {
+    for entry in std::fs::read_dir(common::repo().join(".github/workflows")).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        let text = workflow(&name);
+        assert!(
+            !code(&text)
+                .iter()
+                .any(|l| l.contains("pull_request_target")),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn the_gate_is_read_only_and_reads_the_merge_base() {
+    let text = workflow("perf-gate.yml");
+    let lines = code(&text);
+    let triggers: Vec<&str> = lines
+        .iter()
+        .skip_while(|l| **l != "on:")
+        .skip(1)
+        .take_while(|l| l.starts_with(' ') || l.is_empty())
+        .copied()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert_eq!(triggers, ["  pull_request:"]);
+    assert!(
+        text.contains("\npermissions:\n  contents: read\n"),
+        "{text}"
+    );
+    // No job widens the token.
+    assert_eq!(
+        lines.iter().filter(|l| l.contains("permissions")).count(),
+        1
+    );
+    assert!(!lines.iter().any(|l| l.contains("secrets.")));
+    assert!(text.contains("fetch-depth: 0"));
+    assert!(text.contains("baseline-ref: merge-base"));
+}
+
+#[test]
+fn the_comment_workflow_never_touches_pull_request_code() {
+    let text = workflow("perf-comment.yml");
+    let lines = code(&text);
+    assert!(text.contains("workflow_run:"));
+    for forbidden in ["uses:", "checkout", "git ", "cargo"] {
+        assert!(
+            !lines.iter().any(|l| l.contains(forbidden)),
+            "{forbidden} in perf-comment.yml"
+        );
+    }
+    // It only reads the report, and believes the pull request number only after checking it.
+    assert!(text.contains("--name perfgate-report"));
+    assert!(text.contains("*[!0-9]*"));
+    assert!(text.contains("\"$head\" != \"$HEAD_SHA\""));
+}
