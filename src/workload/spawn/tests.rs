@@ -205,3 +205,54 @@ fn method_names_are_stable() {
     assert_eq!(Method::PosixSpawn.name(), "posix_spawn");
     assert_eq!(Method::default(), Method::CloneVfork);
 }
+
+/// SigBlk and SigIgn of a child, from its /proc status, through a clone path.
+fn child_signal_state(allow_clone3: bool) -> (u64, u64) {
+    let (r, w) = crate::workload::pipe::pipe().unwrap();
+    let prepared = Prepared::new(
+        OsStr::new("/bin/sh"),
+        &[
+            "-c".into(),
+            "grep -E '^Sig(Blk|Ign)' /proc/self/status".into(),
+        ],
+    )
+    .unwrap();
+    let pid = clone::spawn_with(&prepared, [-1, w.as_raw_fd(), -1], allow_clone3).unwrap();
+    drop(w);
+    let child = Child {
+        pid,
+        status: None,
+        stdin: None,
+        stdout: Some(r.into()),
+        stderr: None,
+    };
+    let (status, out, _) = child.wait_with_output().unwrap();
+    assert!(status.success());
+    let out = String::from_utf8(out).unwrap();
+    let field = |name: &str| {
+        let line = out.lines().find(|l| l.starts_with(name)).unwrap();
+        u64::from_str_radix(line.split_whitespace().nth(1).unwrap(), 16).unwrap()
+    };
+    (field("SigBlk:"), field("SigIgn:"))
+}
+
+#[test]
+fn both_clone_paths_leave_no_signal_blocked_and_sigpipe_not_ignored() {
+    let sigpipe_bit = 1u64 << (libc::SIGPIPE - 1);
+    for allow_clone3 in [true, false] {
+        let (blocked, ignored) = child_signal_state(allow_clone3);
+        assert_eq!(blocked, 0, "clone3 allowed: {allow_clone3}");
+        assert_eq!(ignored & sigpipe_bit, 0, "clone3 allowed: {allow_clone3}");
+    }
+    if cfg!(target_arch = "x86_64") {
+        // Kernels since 5.5 have clone3 with CLONE_CLEAR_SIGHAND; this suite's machines do.
+        assert!(clone::uses_clone3());
+    }
+}
+
+#[test]
+fn portable_path_reports_exec_errors_too() {
+    let prepared = Prepared::new(OsStr::new("/nonexistent/x"), &[]).unwrap();
+    let err = clone::spawn_with(&prepared, [-1, -1, -1], false).unwrap_err();
+    assert_eq!(err, ("execve", libc::ENOENT));
+}
