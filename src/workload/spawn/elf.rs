@@ -7,7 +7,9 @@
 //! machine code of `exit(0)` for the running architecture (x86_64 or aarch64), 132 bytes in
 //! all. It is written once to the temporary directory, through a temporary file renamed into
 //! place so that no process ever executes a half-written file (or one still open for writing,
-//! which `execve` refuses with `ETXTBSY`), and reused while its content is right.
+//! which `execve` refuses with `ETXTBSY`), and reused while its content is right. Where the
+//! temporary directory is mounted `noexec`, spawning it fails with "permission denied": point
+//! `TMPDIR` elsewhere.
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
