@@ -41,6 +41,25 @@ impl Profile {
         }
     }
 
+    /// Warm-up for suites of many short, stable benchmarks (the spawn and pipe suites), which
+    /// must fit dozens of ids in the suite's time budget: enough to fault in buffers and warm
+    /// caches, not enough to dominate the run.
+    pub fn brief_warm_up(self) -> Duration {
+        match self {
+            Profile::Default => Duration::from_millis(200),
+            Profile::Quick => Duration::from_millis(40),
+        }
+    }
+
+    /// Measurement time matching [`Profile::brief_warm_up`]: at about 100 us to 1 ms per
+    /// operation it still gives thousands of operations per benchmark in the default profile.
+    pub fn brief_measurement(self) -> Duration {
+        match self {
+            Profile::Default => Duration::from_millis(900),
+            Profile::Quick => Duration::from_millis(150),
+        }
+    }
+
     /// Criterion sample size (also the latency recorder's): at least 10, criterion's minimum.
     pub fn sample_size(self) -> usize {
         match self {
