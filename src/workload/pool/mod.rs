@@ -866,7 +866,7 @@ mod unix {
             }
             let mut dead = std::mem::take(&mut self.dead);
             // Highest index first, so swap_remove does not move a worker still to bury.
-            dead.sort_by(|a, b| b.0.cmp(&a.0));
+            dead.sort_by_key(|d| std::cmp::Reverse(d.0));
             dead.dedup_by_key(|d| d.0);
             for (i, death) in dead.drain(..) {
                 self.bury(i, death);
