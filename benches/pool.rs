@@ -16,7 +16,10 @@ use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{
+    BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
 use perfgate::collect::profile::Profile;
 use perfgate::collect::recorder::LatencyRecorder;
 use perfgate::workload::pool::protocol::{self, HEADER, STATUS_OK, TaskKind};
@@ -123,13 +126,19 @@ impl Drop for RawEcho {
     }
 }
 
-fn roundtrip(c: &mut Criterion, profile: Profile) {
+/// The `pool` group with the profile's times, one task per iteration.
+fn group(c: &mut Criterion, profile: Profile) -> BenchmarkGroup<'_, WallTime> {
     let mut g = c.benchmark_group("pool");
-    g.sampling_mode(SamplingMode::Flat)
-        .sample_size(profile.sample_size())
+    g.sample_size(profile.sample_size())
         .warm_up_time(profile.warm_up())
         .measurement_time(profile.measurement())
         .throughput(Throughput::Elements(1));
+    g
+}
+
+fn roundtrip(c: &mut Criterion, profile: Profile) {
+    let mut g = group(c, profile);
+    g.sampling_mode(SamplingMode::Flat);
 
     let raw = RawEcho::start();
     let msg = [7u8; FRAME];
@@ -205,11 +214,7 @@ fn raw_stream(raw: &RawEcho, batch: &[u8], back: &mut [u8], iters: u64, depth: u
 }
 
 fn pipelined(c: &mut Criterion, profile: Profile) {
-    let mut g = c.benchmark_group("pool");
-    g.sample_size(profile.sample_size())
-        .warm_up_time(profile.warm_up())
-        .measurement_time(profile.measurement())
-        .throughput(Throughput::Elements(1));
+    let mut g = group(c, profile);
 
     let raw = RawEcho::start();
     let mut batch = Vec::new();
@@ -259,11 +264,7 @@ fn spawn_one_task(i: u64) {
 }
 
 fn spawn_per_task(c: &mut Criterion, profile: Profile) {
-    let mut g = c.benchmark_group("pool");
-    g.sample_size(profile.sample_size())
-        .warm_up_time(profile.warm_up())
-        .measurement_time(profile.measurement())
-        .throughput(Throughput::Elements(1));
+    let mut g = group(c, profile);
     let mut i = 0u64;
     g.bench_function("spawn_per_task", |b| {
         b.iter(|| {
