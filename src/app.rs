@@ -317,10 +317,22 @@ fn cmd_refresh(ctx: &Ctx, a: RefreshArgs) -> Result<i32> {
         Ok(_) => {}
         Err(e) => warn(&format!("no git metadata for the baseline ({e})")),
     }
-    let results = match &a.from {
-        Some(p) => store::read_snapshot(p)?,
-        None => run_suite(ctx, &a.bench, Path::new("target/perfgate/results.json"))?,
+    let runs: Vec<Snapshot> = if a.from.is_empty() {
+        (1..=a.runs)
+            .map(|i| {
+                if a.runs > 1 {
+                    eprintln!("perfgate: run {i} of {}", a.runs);
+                }
+                run_suite(ctx, &a.bench, Path::new("target/perfgate/results.json"))
+            })
+            .collect::<Result<_>>()?
+    } else {
+        a.from
+            .iter()
+            .map(|p| store::read_snapshot(p))
+            .collect::<Result<_>>()?
     };
+    let results = crate::compare::noise::combine(runs);
     let testbed = a
         .bench
         .testbed

@@ -181,9 +181,15 @@ pub enum BaselineCommand {
 /// `perfgate baseline refresh`.
 #[derive(Debug, Args)]
 pub struct RefreshArgs {
-    /// Use this results file instead of running the suite.
-    #[arg(long, value_name = "RESULTS")]
-    pub from: Option<PathBuf>,
+    /// Use this results file instead of running the suite. Repeat it (`--from a --from b`)
+    /// to measure run-to-run noise from several runs, as `--runs` does.
+    #[arg(long, value_name = "RESULTS", conflicts_with = "runs")]
+    pub from: Vec<PathBuf>,
+    /// Run the suite this many times and store each benchmark's run-to-run noise in the
+    /// baseline (from 2 runs; 5 or more give a usable estimate). The baseline keeps, per
+    /// benchmark, the run with the median mean time.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub runs: u32,
     /// The baselines directory.
     #[arg(long, value_name = "DIR", default_value = "baselines")]
     pub dir: PathBuf,

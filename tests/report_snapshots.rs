@@ -4,10 +4,21 @@
 mod common;
 
 use common::*;
-use perfgate::baseline::schema::{SnapshotKind, Throughput};
+use perfgate::baseline::schema::{Benchmark, Noise, SnapshotKind, Throughput};
 use perfgate::compare::{Comparison, Sources, compare};
 use perfgate::config::Config;
 use perfgate::report::table::TableOptions;
+
+fn with_noise(mut b: Benchmark, throughput: f64) -> Benchmark {
+    b.noise = Some(Noise {
+        runs: 5,
+        throughput,
+        p50: None,
+        p99: None,
+        p999: None,
+    });
+    b
+}
 
 fn comparison(mismatch: bool) -> Comparison {
     let base = snapshot(
@@ -34,6 +45,11 @@ fn comparison(mismatch: bool) -> Comparison {
             bench("noisy/thing", samples(5, 10, 1_000.0, 0.10), None, None),
             bench("faster/thing", samples(6, 50, 1_000.0, 0.01), None, None),
             bench("gone/away", samples(7, 50, 1_000.0, 0.01), None, None),
+            // Varies by 4% between runs: its -5% threshold widens to -12% (3 x 4%).
+            with_noise(
+                bench("drifty/thing", samples(8, 50, 1_000.0, 0.01), None, None),
+                0.04,
+            ),
         ],
     );
     let mut cur = snapshot(
@@ -61,6 +77,8 @@ fn comparison(mismatch: bool) -> Comparison {
             bench("noisy/thing", samples(15, 10, 1_060.0, 0.10), None, None),
             bench("faster/thing", samples(16, 50, 800.0, 0.01), None, None),
             bench("brand/new", samples(17, 50, 1_000.0, 0.01), None, None),
+            // 8% slower: a regression against -5%, within the widened -12%.
+            bench("drifty/thing", samples(18, 50, 1_087.0, 0.01), None, None),
         ],
     );
     if mismatch {

@@ -7,6 +7,7 @@
 //! threshold the verdict is "inconclusive", which does not fail the build.
 
 pub mod metric;
+pub mod noise;
 
 use serde::Serialize;
 
@@ -75,8 +76,14 @@ pub struct Row {
     pub ci_high: Option<f64>,
     /// Two-sided p-value of "no change".
     pub p_value: Option<f64>,
-    /// The threshold (relative: `-0.05` for throughput, `0.10` for latency).
+    /// The threshold the verdict was judged against (relative: `-0.05` for throughput,
+    /// `0.10` for latency): the configured one, widened for a noisy benchmark.
     pub threshold: Option<f64>,
+    /// The configured threshold, before any widening for noise.
+    pub configured_threshold: Option<f64>,
+    /// The baseline's run-to-run noise of this metric (relative standard deviation), if
+    /// measured (`baseline refresh --runs N`).
+    pub noise: Option<f64>,
     /// The verdict in plain words.
     pub reason: String,
 }
@@ -123,6 +130,8 @@ pub struct Comparison {
     pub mismatch_fails: bool,
     /// Significance level used.
     pub alpha: f64,
+    /// `k` of the noise rule in force (see [`noise`]).
+    pub noise_factor: f64,
     /// Confidence level of the intervals.
     pub confidence: f64,
     /// Rows, most important first: failing regressions, then missing, inconclusive, other
@@ -221,6 +230,7 @@ pub fn compare(
         machine_mismatch: baseline.machine.differences(&current.machine),
         mismatch_fails: cfg.machine_mismatch == OnMissing::Fail,
         alpha: cfg.alpha,
+        noise_factor: cfg.noise_factor,
         confidence: cfg.confidence,
         rows,
         counts,
@@ -278,8 +288,35 @@ fn presence_row(id: &str, verdict: Verdict, fails: bool) -> Row {
         ci_high: None,
         p_value: None,
         threshold: None,
+        configured_threshold: None,
+        noise: None,
         reason,
     }
+}
+
+impl Row {
+    /// The threshold as shown in reports: `-5.0%`, or `-12% (3 x noise 4.0%)` when the
+    /// benchmark's run-to-run noise widened it, so the reader sees why.
+    pub fn threshold_label(&self, noise_factor: f64) -> String {
+        let Some(t) = self.threshold else {
+            return "-".into();
+        };
+        match (self.configured_threshold, self.noise) {
+            (Some(c), Some(n)) if c != t => {
+                format!(
+                    "{} ({noise_factor} x noise {})",
+                    format_pct(t),
+                    noise_pct(n)
+                )
+            }
+            _ => format_pct(t),
+        }
+    }
+}
+
+/// A noise level as an unsigned percentage.
+fn noise_pct(n: f64) -> String {
+    format_pct(n).trim_start_matches('+').to_string()
 }
 
 /// The smallest sample count on a side for which a verdict is attempted.
@@ -295,7 +332,9 @@ fn compare_benchmark(
     let mut rows = Vec::new();
     for metric in Metric::ALL {
         let gated = policy.gate.contains(&metric);
-        let threshold = policy.thresholds.get(metric);
+        let configured = policy.thresholds.get(metric);
+        let noise_level = base.noise.as_ref().and_then(|n| n.get(metric));
+        let threshold = noise::effective_threshold(configured, noise_level, cfg.noise_factor);
         let seed = seed_from(&[&cur.id, metric.name()]);
         let (bv, cv, unit, change, n) = match metric.quantile() {
             None => {
@@ -352,6 +391,8 @@ fn compare_benchmark(
             ci_high: change.map(|c| c.ci_high),
             p_value: change.map(|c| c.p_value),
             threshold: Some(threshold),
+            configured_threshold: Some(configured),
+            noise: noise_level,
             reason,
         });
     }

@@ -153,6 +153,7 @@ pub fn bench(
             max_ns: per_iter.iter().copied().fold(0.0, f64::max),
         },
         latency,
+        noise: None,
     }
 }
 
