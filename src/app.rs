@@ -9,7 +9,7 @@ use crate::baseline::schema::Snapshot;
 use crate::baseline::{self, Machine, git, machine, store};
 use crate::cli::{
     BaselineCommand, BaselineSource, BenchArgs, CheckArgs, Cli, CollectArgs, ColorChoice, Command,
-    CompareArgs, RefreshArgs, RunArgs, ShowArgs,
+    CompareArgs, EvalNoiseArgs, RefreshArgs, RunArgs, ShowArgs,
 };
 use crate::collect::{self, CollectOptions, DEFAULT_STALE_GAP, run::BenchRun};
 use crate::compare::{self, Comparison, Sources};
@@ -28,6 +28,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Check(a) => cmd_check(&ctx, a),
         Command::Baseline(BaselineCommand::Refresh(a)) => cmd_refresh(&ctx, a),
         Command::Baseline(BaselineCommand::Show(a)) => cmd_show(&ctx, a),
+        Command::EvalNoise(a) => cmd_eval_noise(&ctx, a),
         Command::Config => {
             out(config::DEFAULT_CONFIG)?;
             Ok(EXIT_PASS)
@@ -90,20 +91,32 @@ fn criterion_dir(explicit: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
     }
 }
 
-/// Runs the suite and collects its results into `output`.
+/// Runs the suite in the current directory and collects its results into `output`.
 fn run_suite(ctx: &Ctx, bench: &BenchArgs, output: &Path) -> Result<Snapshot> {
-    let crit = criterion_dir(bench.criterion_dir.as_deref(), &ctx.cwd)?;
+    run_suite_in(bench, output, &ctx.cwd, &[])
+}
+
+/// Runs the suite of the crate in `project_dir`, with extra environment for `cargo bench`, and
+/// collects its results into `output`.
+fn run_suite_in(
+    bench: &BenchArgs,
+    output: &Path,
+    project_dir: &Path,
+    env: &[(String, String)],
+) -> Result<Snapshot> {
+    let crit = criterion_dir(bench.criterion_dir.as_deref(), project_dir)?;
     let perfgate_dir = output
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let runner = BenchRun {
-        project_dir: ctx.cwd.clone(),
+        project_dir: project_dir.to_path_buf(),
         cargo_args: bench.cargo_args.clone(),
         quick: bench.quick,
         criterion_home: bench.criterion_dir.clone(),
         latency_dir: crit.join(collect::recorder::LATENCY_SUBDIR),
         log_path: perfgate_dir.join("bench.log"),
+        env: env.to_vec(),
     };
     let outcome = runner.run()?;
     let opts = CollectOptions {
@@ -115,7 +128,7 @@ fn run_suite(ctx: &Ctx, bench: &BenchArgs, output: &Path) -> Result<Snapshot> {
         stale_gap: DEFAULT_STALE_GAP,
         latency_dir: Some(runner.latency_dir.clone()),
         testbed: bench.testbed.clone(),
-        project_dir: ctx.cwd.clone(),
+        project_dir: project_dir.to_path_buf(),
     };
     let collected = collect::collect(&opts)?;
     for w in &collected.warnings {
@@ -360,6 +373,46 @@ fn cmd_refresh(ctx: &Ctx, a: RefreshArgs) -> Result<i32> {
             size / 1024
         ));
     }
+    Ok(EXIT_PASS)
+}
+
+fn cmd_eval_noise(ctx: &Ctx, a: EvalNoiseArgs) -> Result<i32> {
+    let cal = crate::eval::calibrate::Calibration::parse(None, Some(&a.tail))
+        .map_err(|e| Error::Usage(format!("--tail: {e}")))?;
+    let tail = cal.tail.unwrap_or((0.0, 1.0));
+    if let Some(d) = a.drops.iter().find(|d| !(**d > 0.0 && **d < 90.0)) {
+        return Err(Error::Usage(format!(
+            "--drops: {d} is not a percentage in (0, 90)"
+        )));
+    }
+    let drops: Vec<f64> = a.drops.iter().map(|d| d / 100.0).collect();
+    let opts = crate::eval::EvalOptions {
+        rounds: a.rounds,
+        noise_runs: a.noise_runs,
+        variants: crate::eval::variants(&drops, tail),
+    };
+    let output = Path::new("target/perfgate/eval/results.json");
+    let mut run = |env: &[(String, String)], harness: &[String]| {
+        let mut cargo_args = vec!["--bench".to_string(), "calibrate".to_string()];
+        if !harness.is_empty() {
+            cargo_args.push("--".into());
+            cargo_args.extend(harness.iter().cloned());
+        }
+        let bench = BenchArgs {
+            criterion_dir: a.criterion_dir.clone(),
+            quick: a.quick,
+            testbed: None,
+            cargo_args,
+        };
+        let snap = run_suite_in(&bench, output, &ctx.cwd, env)?;
+        let log_path = output.with_file_name("bench.log");
+        let log = std::fs::read_to_string(&log_path).map_err(|e| Error::io(&log_path, e))?;
+        Ok((snap, log))
+    };
+    let eval = crate::eval::evaluate(&opts, &ctx.config, &mut run, &mut |m| {
+        eprintln!("perfgate: eval-noise: {m}")
+    })?;
+    out(&crate::eval::render(&eval))?;
     Ok(EXIT_PASS)
 }
 

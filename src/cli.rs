@@ -56,6 +56,38 @@ pub enum Command {
     Baseline(BaselineCommand),
     /// Print the compiled-in default configuration (a commented perfgate.toml).
     Config,
+    /// Measure the gate's false-alarm and detection rates on this machine with the calibration
+    /// benchmark (benches/calibrate.rs), next to criterion's own verdicts.
+    EvalNoise(EvalNoiseArgs),
+}
+
+/// `perfgate eval-noise`.
+#[derive(Debug, Args)]
+pub struct EvalNoiseArgs {
+    /// Rounds: each runs the unchanged code once as criterion's reference, then A/A and every
+    /// A/B variant once (6 runs of the calibration bench per round).
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub rounds: u32,
+    /// Runs of the unchanged code combined into the baseline (and its run-to-run noise).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub noise_runs: u32,
+    /// Throughput drops to inject, in percent.
+    #[arg(
+        long,
+        value_name = "PCT",
+        value_delimiter = ',',
+        default_value = "3,5,10"
+    )]
+    pub drops: Vec<f64>,
+    /// The injected tail: FRACTION:FACTOR (2% of operations 5x slower by default).
+    #[arg(long, value_name = "F:M", default_value = "0.02:5")]
+    pub tail: String,
+    /// Short measurement (PERFGATE_PROFILE=quick): a smoke test of the procedure, not figures.
+    #[arg(long)]
+    pub quick: bool,
+    /// Criterion's output directory.
+    #[arg(long, value_name = "DIR")]
+    pub criterion_dir: Option<PathBuf>,
 }
 
 /// Options for running `cargo bench`.

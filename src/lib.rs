@@ -13,6 +13,7 @@ pub mod collect;
 pub mod compare;
 pub mod config;
 pub mod error;
+pub mod eval;
 pub mod report;
 pub mod stats;
 pub mod workload;
