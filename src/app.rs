@@ -278,12 +278,17 @@ fn finish_comparison(
         results: results_label,
     };
     let cmp = compare::compare(baseline, current, &ctx.config, &sources);
+    report_comparison(ctx, &cmp, format)
+}
+
+/// Prints a comparison and returns the exit code.
+fn report_comparison(ctx: &Ctx, cmp: &Comparison, format: Format) -> Result<i32> {
     if format != Format::Table {
-        for line in report::table::mismatch_banner(&cmp) {
+        for line in report::table::mismatch_banner(cmp) {
             eprintln!("perfgate: {line}");
         }
     }
-    out(&render(ctx, &cmp, format))?;
+    out(&render(ctx, cmp, format))?;
     Ok(if cmp.failed() {
         EXIT_REGRESSION
     } else {
@@ -305,7 +310,13 @@ fn cmd_compare(ctx: &Ctx, a: CompareArgs) -> Result<i32> {
     )
 }
 
+/// Where `check` keeps the baseline commit's checkout and the confirmation runs.
+const AB_DIR: &str = "target/perfgate/ab";
+
 fn cmd_check(ctx: &Ctx, a: CheckArgs) -> Result<i32> {
+    if let Some(rev) = &a.ab {
+        return cmd_check_ab(ctx, &a, rev);
+    }
     // Resolve the baseline first: a missing baseline should fail before minutes of benchmarks.
     let machine = Machine::current();
     let testbed = machine::testbed(a.bench.testbed.as_deref(), &machine);
@@ -317,7 +328,140 @@ fn cmd_check(ctx: &Ctx, a: CheckArgs) -> Result<i32> {
             a.output.display().to_string(),
         ),
     };
-    finish_comparison(ctx, &base, label, &current, results_label, a.format)
+    let sources = Sources {
+        baseline: label,
+        results: results_label,
+    };
+    let mut cmp = compare::compare(&base, &current, &ctx.config, &sources);
+    let candidates = crate::confirm::candidates(&cmp);
+    if a.confirm_rounds > 0 && !candidates.is_empty() {
+        match base.git.as_ref().map(|g| g.commit.clone()) {
+            Some(commit) => confirm(ctx, &a, &commit, &candidates, &mut cmp)?,
+            None => warn(
+                "the baseline records no commit, so candidate regressions cannot be re-measured against it; the verdicts rest on one comparison",
+            ),
+        }
+    }
+    report_comparison(ctx, &cmp, a.format)
+}
+
+/// `check --ab REF`: the whole suite measured on both builds here, then the candidates
+/// confirmed in paired rounds.
+fn cmd_check_ab(ctx: &Ctx, a: &CheckArgs, rev: &str) -> Result<i32> {
+    let rev = if rev == "merge-base" {
+        git::merge_base_with_main(&ctx.cwd)?
+    } else {
+        rev.to_string()
+    };
+    let checkout = crate::confirm::worktree::prepare(&ctx.cwd, &rev, Path::new(AB_DIR))?;
+    eprintln!(
+        "perfgate: measuring {rev} (commit {}) and the current code on this machine",
+        &checkout.commit[..12]
+    );
+    let base = run_side(&a.bench, &a.ab_target_dir, &checkout, None, "base-0")?;
+    let current = run_suite(ctx, &a.bench, &a.output)?;
+    let sources = Sources {
+        baseline: format!("{rev} (commit {}), measured here", &checkout.commit[..12]),
+        results: a.output.display().to_string(),
+    };
+    let mut cmp = compare::compare(&base, &current, &ctx.config, &sources);
+    let candidates = crate::confirm::candidates(&cmp);
+    if a.confirm_rounds > 0 && !candidates.is_empty() {
+        confirm(ctx, a, &checkout.commit, &candidates, &mut cmp)?;
+    }
+    report_comparison(ctx, &cmp, a.format)
+}
+
+/// One run of the baseline commit's build (`filter`: only those benchmarks).
+fn run_side(
+    bench: &BenchArgs,
+    target_dir: &Path,
+    checkout: &crate::confirm::worktree::Checkout,
+    filter: Option<&str>,
+    name: &str,
+) -> Result<Snapshot> {
+    let dir = Path::new(AB_DIR);
+    let target = std::path::absolute(target_dir).map_err(|e| Error::io(target_dir, e))?;
+    let mut b = bench.clone();
+    b.criterion_dir =
+        Some(std::path::absolute(dir.join("criterion-base")).map_err(|e| Error::io(dir, e))?);
+    if let Some(f) = filter {
+        b.cargo_args = with_filter(&bench.cargo_args, f);
+    }
+    let env = [("CARGO_TARGET_DIR".to_string(), target.display().to_string())];
+    run_suite_in(
+        &b,
+        &dir.join(format!("{name}.json")),
+        &checkout.project_dir,
+        &env,
+    )
+}
+
+/// `cargo bench` arguments with a criterion filter added after the user's own.
+fn with_filter(cargo_args: &[String], filter: &str) -> Vec<String> {
+    let mut args = cargo_args.to_vec();
+    if !args.iter().any(|a| a == "--") {
+        args.push("--".into());
+    }
+    args.push(filter.to_string());
+    args
+}
+
+/// Re-measures `candidates` in paired rounds (the baseline commit's build and the current
+/// build, in alternating order) and re-judges their rows.
+fn confirm(
+    ctx: &Ctx,
+    a: &CheckArgs,
+    rev: &str,
+    candidates: &[String],
+    cmp: &mut Comparison,
+) -> Result<()> {
+    let checkout = crate::confirm::worktree::prepare(&ctx.cwd, rev, Path::new(AB_DIR))?;
+    let filter = crate::confirm::exact_filter(candidates);
+    eprintln!(
+        "perfgate: {} candidate regression(s); confirming in {} paired rounds against commit {}",
+        candidates.len(),
+        a.confirm_rounds,
+        &checkout.commit[..12]
+    );
+    let dir = Path::new(AB_DIR);
+    let mut cur_bench = a.bench.clone();
+    cur_bench.cargo_args = with_filter(&a.bench.cargo_args, &filter);
+    cur_bench.criterion_dir =
+        Some(std::path::absolute(dir.join("criterion-current")).map_err(|e| Error::io(dir, e))?);
+    let mut rounds = Vec::new();
+    for r in 0..a.confirm_rounds {
+        eprintln!("perfgate: paired round {} of {}", r + 1, a.confirm_rounds);
+        let n = r + 1;
+        let run_base = || {
+            run_side(
+                &a.bench,
+                &a.ab_target_dir,
+                &checkout,
+                Some(&filter),
+                &format!("base-{n}"),
+            )
+        };
+        let run_current = || {
+            run_suite_in(
+                &cur_bench,
+                &dir.join(format!("current-{n}.json")),
+                &ctx.cwd,
+                &[],
+            )
+        };
+        // Alternate the order (AB, BA, ...) so that neither build always runs first.
+        let pair = if r % 2 == 0 {
+            let b = run_base()?;
+            (b, run_current()?)
+        } else {
+            let c = run_current()?;
+            (run_base()?, c)
+        };
+        rounds.push(pair);
+    }
+    crate::confirm::apply(cmp, candidates, &rounds, ctx.config.alpha);
+    Ok(())
 }
 
 fn cmd_refresh(ctx: &Ctx, a: RefreshArgs) -> Result<i32> {

@@ -197,6 +197,19 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Paired rounds that re-measure candidate regressions, the baseline commit's build and
+    /// the current build interleaved on this machine, before the build fails (0: fail on the
+    /// first comparison alone).
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub confirm_rounds: u32,
+    /// No stored baseline: build and measure REF here, next to the current code (default REF:
+    /// the merge-base of HEAD with the main branch). For a machine without a baseline of its
+    /// own, or whose fingerprint differs from the baseline's.
+    #[arg(long, value_name = "REF", num_args = 0..=1, default_missing_value = "merge-base", conflicts_with_all = ["baseline", "baseline_ref", "results"])]
+    pub ab: Option<String>,
+    /// The target directory for building the baseline commit (kept between runs).
+    #[arg(long, value_name = "DIR", default_value = "target/perfgate/ab/target")]
+    pub ab_target_dir: PathBuf,
     #[command(flatten)]
     pub bench: BenchArgs,
 }

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod collect;
 pub mod compare;
 pub mod config;
+pub mod confirm;
 pub mod error;
 pub mod eval;
 pub mod report;

@@ -84,6 +84,8 @@ pub struct Row {
     /// The baseline's run-to-run noise of this metric (relative standard deviation), if
     /// measured (`baseline refresh --runs N`).
     pub noise: Option<f64>,
+    /// The re-measurement that confirmed or overturned the first verdict (`check`), if any.
+    pub confirmation: Option<crate::confirm::Confirmation>,
     /// The verdict in plain words.
     pub reason: String,
 }
@@ -142,6 +144,36 @@ pub struct Comparison {
 }
 
 impl Comparison {
+    /// Sorts the rows (most important first) and recounts the verdicts, after the rows were
+    /// built or changed (a confirmation re-judges some of them).
+    pub fn recount(&mut self) {
+        self.rows.sort_by(|a, b| {
+            (!a.fails, a.verdict, &a.benchmark, a.metric).cmp(&(
+                !b.fails,
+                b.verdict,
+                &b.benchmark,
+                b.metric,
+            ))
+        });
+        let ignored = self.counts.ignored;
+        let counts = &mut self.counts;
+        *counts = Counts {
+            ignored,
+            ..Counts::default()
+        };
+        for r in &self.rows {
+            counts.failing += usize::from(r.fails);
+            match r.verdict {
+                Verdict::Regressed => counts.regressed += 1,
+                Verdict::Improved => counts.improved += 1,
+                Verdict::Unchanged => counts.unchanged += 1,
+                Verdict::Inconclusive => counts.inconclusive += 1,
+                Verdict::New => counts.new += 1,
+                Verdict::Missing => counts.missing += 1,
+            }
+        }
+    }
+
     /// Whether the build should fail.
     pub fn failed(&self) -> bool {
         self.counts.failing > 0 || (self.mismatch_fails && !self.machine_mismatch.is_empty())
@@ -200,27 +232,7 @@ pub fn compare(
     }
 
     rows.extend(compare_all(&jobs, cfg, &stats_cfg));
-    rows.sort_by(|a, b| {
-        (!a.fails, a.verdict, &a.benchmark, a.metric).cmp(&(
-            !b.fails,
-            b.verdict,
-            &b.benchmark,
-            b.metric,
-        ))
-    });
-    for r in &rows {
-        counts.failing += usize::from(r.fails);
-        match r.verdict {
-            Verdict::Regressed => counts.regressed += 1,
-            Verdict::Improved => counts.improved += 1,
-            Verdict::Unchanged => counts.unchanged += 1,
-            Verdict::Inconclusive => counts.inconclusive += 1,
-            Verdict::New => counts.new += 1,
-            Verdict::Missing => counts.missing += 1,
-        }
-    }
-
-    Comparison {
+    let mut cmp = Comparison {
         baseline_source: sources.baseline.clone(),
         results_source: sources.results.clone(),
         baseline_commit: baseline.git.as_ref().map(|g| g.commit.clone()),
@@ -234,7 +246,9 @@ pub fn compare(
         confidence: cfg.confidence,
         rows,
         counts,
-    }
+    };
+    cmp.recount();
+    cmp
 }
 
 /// Runs the per-benchmark work on all cores: the bootstrap dominates a large comparison.
@@ -290,6 +304,7 @@ fn presence_row(id: &str, verdict: Verdict, fails: bool) -> Row {
         threshold: None,
         configured_threshold: None,
         noise: None,
+        confirmation: None,
         reason,
     }
 }
@@ -393,6 +408,7 @@ fn compare_benchmark(
             threshold: Some(threshold),
             configured_threshold: Some(configured),
             noise: noise_level,
+            confirmation: None,
             reason,
         });
     }
