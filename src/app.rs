@@ -533,6 +533,7 @@ fn cmd_eval_noise(ctx: &Ctx, a: EvalNoiseArgs) -> Result<i32> {
     let opts = crate::eval::EvalOptions {
         rounds: a.rounds,
         noise_runs: a.noise_runs,
+        confirm_rounds: a.confirm_rounds,
         variants: crate::eval::variants(&drops, tail),
     };
     let output = Path::new("target/perfgate/eval/results.json");

@@ -71,6 +71,10 @@ pub struct EvalNoiseArgs {
     /// Runs of the unchanged code combined into the baseline (and its run-to-run noise).
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub noise_runs: u32,
+    /// Paired rounds confirming each candidate regression, as `check` does (0: judge on the
+    /// first comparison alone, as `compare` does).
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub confirm_rounds: u32,
     /// Throughput drops to inject, in percent.
     #[arg(
         long,

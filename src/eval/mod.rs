@@ -129,8 +129,10 @@ pub struct Tally {
     pub comparisons_failed: usize,
     /// Benchmarks compared.
     pub benchmarks: usize,
-    /// Benchmarks with at least one failing metric.
+    /// Benchmarks with at least one failing metric (after confirmation, when enabled).
     pub benchmarks_failed: usize,
+    /// Benchmarks with at least one failing metric in the first comparison.
+    pub first_flagged: usize,
     /// Benchmarks criterion gave a verdict on.
     pub criterion_benchmarks: usize,
     /// Of those, the ones criterion said regressed.
@@ -172,6 +174,8 @@ pub struct Evaluation {
     pub rounds: u32,
     /// Runs the baseline (and its noise) came from.
     pub noise_runs: u32,
+    /// Paired confirmation rounds (0: none).
+    pub confirm_rounds: u32,
     /// Per variant, in [`variants`] order.
     pub results: Vec<(Variant, Tally)>,
     /// The baseline the comparisons were made against.
@@ -185,6 +189,9 @@ pub struct EvalOptions {
     pub rounds: u32,
     /// Runs combined into the baseline.
     pub noise_runs: u32,
+    /// Paired rounds confirming candidate regressions, as `check --confirm-rounds` (0: judge
+    /// on the first comparison alone, as `compare` does).
+    pub confirm_rounds: u32,
     /// The variants.
     pub variants: Vec<Variant>,
 }
@@ -237,17 +244,54 @@ pub fn evaluate(
                 v.name
             ));
             let (snap, log) = run(&v.env, &against)?;
-            let cmp = compare::compare(&baseline, &snap, cfg, &sources);
+            let mut cmp = compare::compare(&baseline, &snap, cfg, &sources);
+            let first_flagged = flagged_benchmarks(&cmp);
+            let candidates = crate::confirm::candidates(&cmp);
+            if opts.confirm_rounds > 0 && !candidates.is_empty() {
+                // As `check` does: the unchanged and the changed code interleaved, only the
+                // candidate benchmarks.
+                let filter = vec![crate::confirm::exact_filter(&candidates)];
+                let mut pairs = Vec::new();
+                for r in 0..opts.confirm_rounds {
+                    progress(&format!(
+                        "round {} of {}: {}: paired round {} of {}",
+                        round + 1,
+                        opts.rounds,
+                        v.name,
+                        r + 1,
+                        opts.confirm_rounds
+                    ));
+                    pairs.push(if r % 2 == 0 {
+                        let a = run(&[], &filter)?.0;
+                        (a, run(&v.env, &filter)?.0)
+                    } else {
+                        let b = run(&v.env, &filter)?.0;
+                        (run(&[], &filter)?.0, b)
+                    });
+                }
+                crate::confirm::apply(&mut cmp, &candidates, &pairs, cfg.alpha);
+            }
             let ids: Vec<&str> = snap.benchmarks.iter().map(|b| b.id.as_str()).collect();
+            tallies[i].first_flagged += first_flagged;
             tallies[i].add(&cmp, &criterion_verdicts(&log, &ids));
         }
     }
     Ok(Evaluation {
         rounds: opts.rounds,
         noise_runs: opts.noise_runs.max(1),
+        confirm_rounds: opts.confirm_rounds,
         results: opts.variants.iter().cloned().zip(tallies).collect(),
         baseline,
     })
+}
+
+fn flagged_benchmarks(cmp: &compare::Comparison) -> usize {
+    cmp.rows
+        .iter()
+        .filter(|r| r.fails && r.metric.is_some())
+        .map(|r| r.benchmark.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
 }
 
 fn rate(k: usize, n: usize) -> String {
@@ -266,6 +310,7 @@ pub fn render(e: &Evaluation) -> String {
         .set_header([
             "comparison",
             "perfgate: gated comparisons flagged",
+            "perfgate: benchmarks flagged, first comparison",
             "perfgate: benchmarks flagged",
             "perfgate: runs failed",
             "criterion: benchmarks regressed",
@@ -274,13 +319,22 @@ pub fn render(e: &Evaluation) -> String {
         t.add_row([
             v.name.clone(),
             rate(tally.comparisons_failed, tally.comparisons),
+            rate(tally.first_flagged, tally.benchmarks),
             rate(tally.benchmarks_failed, tally.benchmarks),
             rate(tally.runs_failed, tally.runs),
             rate(tally.criterion_regressed, tally.criterion_benchmarks),
         ]);
     }
+    let confirm = if e.confirm_rounds > 0 {
+        format!(
+            "candidate regressions confirmed in {} paired rounds",
+            e.confirm_rounds
+        )
+    } else {
+        "no confirmation (first comparison only)".to_string()
+    };
     let mut s = format!(
-        "perfgate eval-noise: {} rounds; baseline from {} run(s)\n",
+        "perfgate eval-noise: {} rounds; baseline from {} run(s); {confirm}\n",
         e.rounds, e.noise_runs
     );
     for b in &e.baseline.benchmarks {
@@ -397,6 +451,7 @@ other/bench             time:   [1.0 ns 1.0 ns 1.0 ns]
         let opts = EvalOptions {
             rounds: 3,
             noise_runs: 2,
+            confirm_rounds: 0,
             variants: variants(&[0.03, 0.2], (0.02, 5.0)),
         };
         let mut steps = Vec::new();
@@ -431,6 +486,39 @@ other/bench             time:   [1.0 ns 1.0 ns 1.0 ns]
         assert!(
             text.contains("run-to-run noise of calibrate/throughput"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn evaluate_confirms_candidates_in_paired_rounds() {
+        let opts = EvalOptions {
+            rounds: 2,
+            noise_runs: 1,
+            confirm_rounds: 3,
+            variants: variants(&[0.2], (0.02, 5.0)),
+        };
+        let mut steps = Vec::new();
+        let mut filters = Vec::new();
+        let mut run = |env: &[(String, String)], harness: &[String]| {
+            if let Some(f) = harness.first().filter(|h| h.starts_with('^')) {
+                filters.push(f.clone());
+            }
+            fake_run(env, harness)
+        };
+        let e = evaluate(&opts, &Config::default_config(), &mut run, &mut |m| {
+            steps.push(m.to_string())
+        })
+        .unwrap();
+        // Per round: reference, A/A, -20% (+3 paired rounds), tail.
+        assert_eq!(steps.len(), 1 + 2 * (4 + 3));
+        assert_eq!(filters.len(), 2 * 3 * 2);
+        assert!(filters.iter().all(|f| f == "^(?:calibrate/throughput)$"));
+        let (_, big) = &e.results[1];
+        assert_eq!((big.first_flagged, big.benchmarks_failed), (2, 2));
+        let row_text = render(&e);
+        assert!(
+            row_text.contains("confirmed in 3 paired rounds"),
+            "{row_text}"
         );
     }
 
