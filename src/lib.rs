@@ -19,6 +19,9 @@ pub mod report;
 pub mod stats;
 pub mod workload;
 
+#[cfg(test)]
+mod testutil;
+
 pub use error::{Error, Result};
 
 /// Exit code: no regression.

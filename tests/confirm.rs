@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use git2::{Repository, Signature};
+use git2::Repository;
 use perfgate::baseline::schema::{GitInfo, SnapshotKind};
 
 const CONFIG: &str = r#"
@@ -16,25 +16,6 @@ schema_version = 1
 gate = ["throughput"]
 thresholds = { throughput = -20.0 }
 "#;
-
-fn commit_all(repo: &Repository, msg: &str) -> git2::Oid {
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = Signature::now("t", "t@example.com").unwrap();
-    let parents: Vec<git2::Commit> = repo
-        .head()
-        .ok()
-        .and_then(|h| h.peel_to_commit().ok())
-        .into_iter()
-        .collect();
-    let parents: Vec<&git2::Commit> = parents.iter().collect();
-    repo.commit(Some("HEAD"), &sig, &sig, msg, &tree, &parents)
-        .unwrap()
-}
 
 /// A repository with the fixture crate at its root: `main` at the original code, HEAD on `pr`
 /// where `fixture/sum` does four times the work and every other benchmark is unchanged.
@@ -181,4 +162,43 @@ fn check_confirms_a_real_regression_and_overturns_a_false_one() {
     assert!(text.contains("measured here"), "{text}");
     assert!(text.contains("confirmed in 3 paired rounds"), "{text}");
     assert!(text.contains("1 failing"), "{text}");
+}
+
+#[test]
+fn the_baseline_commit_is_checked_out_beside_the_work_tree_and_reused() {
+    use perfgate::confirm::worktree::prepare;
+    let tmp = tempfile::tempdir().unwrap();
+    let repo_dir = tmp.path().join("repo");
+    std::fs::create_dir_all(repo_dir.join("sub")).unwrap();
+    let repo = Repository::init(&repo_dir).unwrap();
+    std::fs::write(repo_dir.join("sub/f.txt"), "old").unwrap();
+    let first = commit_all(&repo, "old");
+    std::fs::write(repo_dir.join("sub/f.txt"), "new").unwrap();
+    commit_all(&repo, "new");
+    let cache = tmp.path().join("cache");
+    let co = prepare(&repo_dir.join("sub"), &first.to_string(), &cache).unwrap();
+    assert_eq!(co.commit, first.to_string());
+    assert!(co.project_dir.ends_with("sub"));
+    assert_eq!(
+        std::fs::read_to_string(co.project_dir.join("f.txt")).unwrap(),
+        "old"
+    );
+    // The work tree and the repository's refs are untouched; a second call reuses the checkout.
+    assert_eq!(
+        std::fs::read_to_string(repo_dir.join("sub/f.txt")).unwrap(),
+        "new"
+    );
+    assert_eq!(repo.branches(None).unwrap().count(), 1);
+    assert!(repo.worktrees().unwrap().is_empty());
+    std::fs::write(co.project_dir.join("scratch"), "x").unwrap();
+    let again = prepare(&repo_dir.join("sub"), "HEAD~1", &cache).unwrap();
+    assert!(again.project_dir.join("scratch").exists());
+    // An incomplete checkout (no marker) is replaced.
+    std::fs::remove_file(co.project_dir.parent().unwrap().join(".perfgate-commit")).unwrap();
+    let fresh = prepare(&repo_dir.join("sub"), "HEAD~1", &cache).unwrap();
+    assert!(!fresh.project_dir.join("scratch").exists());
+    let e = prepare(&repo_dir, "no-such-ref", &cache)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no-such-ref"), "{e}");
 }

@@ -109,29 +109,9 @@ pub fn combine(runs: Vec<Snapshot>) -> Snapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::baseline::schema::{Samples, Summary};
 
     fn bench(mean: f64) -> Benchmark {
-        Benchmark {
-            id: "a/b".into(),
-            group_id: "a".into(),
-            function_id: None,
-            value_str: None,
-            throughput: None,
-            samples: Samples {
-                iters: vec![1.0; 3],
-                per_iter_ns: vec![mean * 0.99, mean, mean * 1.01],
-            },
-            summary: Summary {
-                mean_ns: mean,
-                median_ns: mean,
-                std_dev_ns: 0.0,
-                min_ns: mean,
-                max_ns: mean,
-            },
-            latency: None,
-            noise: None,
-        }
+        crate::testutil::bench("a/b", vec![mean * 0.99, mean, mean * 1.01])
     }
 
     #[test]
@@ -153,27 +133,7 @@ mod tests {
 
     #[test]
     fn combine_keeps_the_median_run_and_measures_noise() {
-        let snap = |mean: f64| {
-            let mut s = crate::baseline::schema::Snapshot {
-                schema_version: 1,
-                kind: crate::baseline::schema::SnapshotKind::Results,
-                testbed: "t".into(),
-                created_at: format!("{mean}"),
-                git: None,
-                tools: crate::baseline::schema::ToolVersions {
-                    perfgate: "0".into(),
-                    rustc: None,
-                    criterion: None,
-                },
-                machine: crate::baseline::Machine::current(),
-                source: crate::baseline::schema::Source {
-                    criterion_baseline: "new".into(),
-                },
-                benchmarks: vec![bench(mean)],
-            };
-            s.benchmarks[0].summary.mean_ns = mean;
-            s
-        };
+        let snap = |mean: f64| crate::testutil::snapshot(&format!("{mean}"), vec![bench(mean)]);
         let out = combine(vec![snap(100.0), snap(300.0), snap(110.0)]);
         assert_eq!(out.created_at, "110");
         let b = &out.benchmarks[0];

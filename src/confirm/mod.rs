@@ -198,29 +198,9 @@ pub fn exact_filter(ids: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::baseline::schema::{Samples, Summary};
 
     fn bench(id: &str, mean: f64) -> Benchmark {
-        Benchmark {
-            id: id.into(),
-            group_id: "g".into(),
-            function_id: None,
-            value_str: None,
-            throughput: None,
-            samples: Samples {
-                iters: vec![1.0; 2],
-                per_iter_ns: vec![mean, mean],
-            },
-            summary: Summary {
-                mean_ns: mean,
-                median_ns: mean,
-                std_dev_ns: 0.0,
-                min_ns: mean,
-                max_ns: mean,
-            },
-            latency: None,
-            noise: None,
-        }
+        crate::testutil::bench(id, vec![mean, mean])
     }
 
     #[test]

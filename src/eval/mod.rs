@@ -398,43 +398,10 @@ other/bench             time:   [1.0 ns 1.0 ns 1.0 ns]
             .find(|(k, _)| k == calibrate::SLOWDOWN_ENV)
             .map_or(1.0, |(_, v)| v.parse().unwrap());
         let per_iter: Vec<f64> = (0..50).map(|i| 1000.0 * factor + (i % 5) as f64).collect();
-        let bench = crate::baseline::schema::Benchmark {
-            id: "calibrate/throughput".into(),
-            group_id: "calibrate".into(),
-            function_id: Some("throughput".into()),
-            value_str: None,
-            throughput: None,
-            samples: crate::baseline::schema::Samples {
-                iters: vec![10.0; 50],
-                per_iter_ns: per_iter,
-            },
-            summary: crate::baseline::schema::Summary {
-                mean_ns: 1000.0 * factor,
-                median_ns: 1000.0 * factor,
-                std_dev_ns: 1.0,
-                min_ns: 1000.0 * factor,
-                max_ns: 1000.0 * factor + 4.0,
-            },
-            latency: None,
-            noise: None,
-        };
-        let snap = Snapshot {
-            schema_version: 1,
-            kind: SnapshotKind::Results,
-            testbed: "t".into(),
-            created_at: "2026-11-24T00:00:00Z".into(),
-            git: None,
-            tools: crate::baseline::schema::ToolVersions {
-                perfgate: "0".into(),
-                rustc: None,
-                criterion: None,
-            },
-            machine: crate::baseline::Machine::current(),
-            source: crate::baseline::schema::Source {
-                criterion_baseline: "new".into(),
-            },
-            benchmarks: vec![bench],
-        };
+        let snap = crate::testutil::snapshot(
+            "2026-11-24T00:00:00Z",
+            vec![crate::testutil::bench("calibrate/throughput", per_iter)],
+        );
         let verdict = match (harness.first().map(String::as_str), factor > 1.0) {
             (Some("--baseline"), true) => "Performance has regressed.",
             (Some("--baseline"), false) => "No change in performance detected.",
