@@ -335,8 +335,17 @@ fn cmd_check(ctx: &Ctx, a: CheckArgs) -> Result<i32> {
     let mut cmp = compare::compare(&base, &current, &ctx.config, &sources);
     let candidates = crate::confirm::candidates(&cmp);
     if a.confirm_rounds > 0 && !candidates.is_empty() {
-        match base.git.as_ref().map(|g| g.commit.clone()) {
-            Some(commit) => confirm(ctx, &a, &commit, &candidates, &mut cmp)?,
+        match &base.git {
+            Some(g) => {
+                if g.dirty {
+                    warn(
+                        "the baseline was measured with uncommitted changes; its commit is re-measured as committed",
+                    );
+                }
+                let checkout =
+                    crate::confirm::worktree::prepare(&ctx.cwd, &g.commit, Path::new(AB_DIR))?;
+                confirm(ctx, &a, &checkout, &candidates, &mut cmp)?;
+            }
             None => warn(
                 "the baseline records no commit, so candidate regressions cannot be re-measured against it; the verdicts rest on one comparison",
             ),
@@ -367,7 +376,7 @@ fn cmd_check_ab(ctx: &Ctx, a: &CheckArgs, rev: &str) -> Result<i32> {
     let mut cmp = compare::compare(&base, &current, &ctx.config, &sources);
     let candidates = crate::confirm::candidates(&cmp);
     if a.confirm_rounds > 0 && !candidates.is_empty() {
-        confirm(ctx, a, &checkout.commit, &candidates, &mut cmp)?;
+        confirm(ctx, a, &checkout, &candidates, &mut cmp)?;
     }
     report_comparison(ctx, &cmp, a.format)
 }
@@ -412,11 +421,10 @@ fn with_filter(cargo_args: &[String], filter: &str) -> Vec<String> {
 fn confirm(
     ctx: &Ctx,
     a: &CheckArgs,
-    rev: &str,
+    checkout: &crate::confirm::worktree::Checkout,
     candidates: &[String],
     cmp: &mut Comparison,
 ) -> Result<()> {
-    let checkout = crate::confirm::worktree::prepare(&ctx.cwd, rev, Path::new(AB_DIR))?;
     let filter = crate::confirm::exact_filter(candidates);
     eprintln!(
         "perfgate: {} candidate regression(s); confirming in {} paired rounds against commit {}",
@@ -437,7 +445,7 @@ fn confirm(
             run_side(
                 &a.bench,
                 &a.ab_target_dir,
-                &checkout,
+                checkout,
                 Some(&filter),
                 &format!("base-{n}"),
             )
