@@ -9,7 +9,7 @@ use crate::baseline::schema::Snapshot;
 use crate::baseline::{self, Machine, git, machine, store};
 use crate::cli::{
     BaselineCommand, BaselineSource, BenchArgs, CheckArgs, Cli, CollectArgs, ColorChoice, Command,
-    CompareArgs, RefreshArgs, RunArgs, ShowArgs,
+    CompareArgs, EvalNoiseArgs, RefreshArgs, RunArgs, ShowArgs,
 };
 use crate::collect::{self, CollectOptions, DEFAULT_STALE_GAP, run::BenchRun};
 use crate::compare::{self, Comparison, Sources};
@@ -28,6 +28,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Check(a) => cmd_check(&ctx, a),
         Command::Baseline(BaselineCommand::Refresh(a)) => cmd_refresh(&ctx, a),
         Command::Baseline(BaselineCommand::Show(a)) => cmd_show(&ctx, a),
+        Command::EvalNoise(a) => cmd_eval_noise(&ctx, a),
         Command::Config => {
             out(config::DEFAULT_CONFIG)?;
             Ok(EXIT_PASS)
@@ -90,20 +91,32 @@ fn criterion_dir(explicit: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
     }
 }
 
-/// Runs the suite and collects its results into `output`.
+/// Runs the suite in the current directory and collects its results into `output`.
 fn run_suite(ctx: &Ctx, bench: &BenchArgs, output: &Path) -> Result<Snapshot> {
-    let crit = criterion_dir(bench.criterion_dir.as_deref(), &ctx.cwd)?;
+    run_suite_in(bench, output, &ctx.cwd, &[])
+}
+
+/// Runs the suite of the crate in `project_dir`, with extra environment for `cargo bench`, and
+/// collects its results into `output`.
+fn run_suite_in(
+    bench: &BenchArgs,
+    output: &Path,
+    project_dir: &Path,
+    env: &[(String, String)],
+) -> Result<Snapshot> {
+    let crit = criterion_dir(bench.criterion_dir.as_deref(), project_dir)?;
     let perfgate_dir = output
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let runner = BenchRun {
-        project_dir: ctx.cwd.clone(),
+        project_dir: project_dir.to_path_buf(),
         cargo_args: bench.cargo_args.clone(),
         quick: bench.quick,
         criterion_home: bench.criterion_dir.clone(),
         latency_dir: crit.join(collect::recorder::LATENCY_SUBDIR),
         log_path: perfgate_dir.join("bench.log"),
+        env: env.to_vec(),
     };
     let outcome = runner.run()?;
     let opts = CollectOptions {
@@ -115,7 +128,7 @@ fn run_suite(ctx: &Ctx, bench: &BenchArgs, output: &Path) -> Result<Snapshot> {
         stale_gap: DEFAULT_STALE_GAP,
         latency_dir: Some(runner.latency_dir.clone()),
         testbed: bench.testbed.clone(),
-        project_dir: ctx.cwd.clone(),
+        project_dir: project_dir.to_path_buf(),
     };
     let collected = collect::collect(&opts)?;
     for w in &collected.warnings {
@@ -281,24 +294,29 @@ fn finish_comparison(
         results: results_label,
     };
     let cmp = compare::compare(baseline, current, &ctx.config, &sources);
+    report_comparison(ctx, &cmp, format)
+}
+
+/// Prints a comparison and returns the exit code.
+fn report_comparison(ctx: &Ctx, cmp: &Comparison, format: Format) -> Result<i32> {
     if format != Format::Table {
-        for line in report::table::mismatch_banner(&cmp) {
+        for line in report::table::mismatch_banner(cmp) {
             eprintln!("perfgate: {line}");
         }
     }
     let github = report::github::GithubEnv::from_env();
     if github.active {
-        github.write_files(&cmp)?;
+        github.write_files(cmp)?;
         // The runner reads workflow commands on stdout and stderr alike; when stdout carries a
         // JSON or markdown document (often redirected to a file), they go to stderr instead.
-        let notes = report::github::annotations(&cmp);
+        let notes = report::github::annotations(cmp);
         if format == Format::Table {
             out(&notes)?;
         } else {
             eprint!("{notes}");
         }
     }
-    out(&render(ctx, &cmp, format))?;
+    out(&render(ctx, cmp, format))?;
     Ok(if cmp.failed() {
         EXIT_REGRESSION
     } else {
@@ -320,7 +338,13 @@ fn cmd_compare(ctx: &Ctx, a: CompareArgs) -> Result<i32> {
     )
 }
 
+/// Where `check` keeps the baseline commit's checkout and the confirmation runs.
+const AB_DIR: &str = "target/perfgate/ab";
+
 fn cmd_check(ctx: &Ctx, a: CheckArgs) -> Result<i32> {
+    if let Some(rev) = &a.ab {
+        return cmd_check_ab(ctx, &a, rev);
+    }
     // Resolve the baseline first: a missing baseline should fail before minutes of benchmarks.
     let machine = Machine::current();
     let testbed = machine::testbed(a.bench.testbed.as_deref(), &machine);
@@ -332,7 +356,148 @@ fn cmd_check(ctx: &Ctx, a: CheckArgs) -> Result<i32> {
             a.output.display().to_string(),
         ),
     };
-    finish_comparison(ctx, &base, label, &current, results_label, a.format)
+    let sources = Sources {
+        baseline: label,
+        results: results_label,
+    };
+    let mut cmp = compare::compare(&base, &current, &ctx.config, &sources);
+    let candidates = crate::confirm::candidates(&cmp);
+    if a.confirm_rounds > 0 && !candidates.is_empty() {
+        match &base.git {
+            Some(g) => {
+                if g.dirty {
+                    warn(
+                        "the baseline was measured with uncommitted changes; its commit is re-measured as committed",
+                    );
+                }
+                let checkout =
+                    crate::confirm::worktree::prepare(&ctx.cwd, &g.commit, Path::new(AB_DIR))?;
+                confirm(ctx, &a, &checkout, &candidates, &mut cmp)?;
+            }
+            None => warn(
+                "the baseline records no commit, so candidate regressions cannot be re-measured against it; the verdicts rest on one comparison",
+            ),
+        }
+    }
+    report_comparison(ctx, &cmp, a.format)
+}
+
+/// `check --ab REF`: the whole suite measured on both builds here, then the candidates
+/// confirmed in paired rounds.
+fn cmd_check_ab(ctx: &Ctx, a: &CheckArgs, rev: &str) -> Result<i32> {
+    let rev = if rev == "merge-base" {
+        git::merge_base_with_main(&ctx.cwd)?
+    } else {
+        rev.to_string()
+    };
+    let checkout = crate::confirm::worktree::prepare(&ctx.cwd, &rev, Path::new(AB_DIR))?;
+    eprintln!(
+        "perfgate: measuring {rev} (commit {}) and the current code on this machine",
+        &checkout.commit[..12]
+    );
+    let base = run_side(&a.bench, &a.ab_target_dir, &checkout, None, "base-0")?;
+    let current = run_suite(ctx, &a.bench, &a.output)?;
+    let sources = Sources {
+        baseline: format!("{rev} (commit {}), measured here", &checkout.commit[..12]),
+        results: a.output.display().to_string(),
+    };
+    let mut cmp = compare::compare(&base, &current, &ctx.config, &sources);
+    let candidates = crate::confirm::candidates(&cmp);
+    if a.confirm_rounds > 0 && !candidates.is_empty() {
+        confirm(ctx, a, &checkout, &candidates, &mut cmp)?;
+    }
+    report_comparison(ctx, &cmp, a.format)
+}
+
+/// One run of the baseline commit's build (`filter`: only those benchmarks).
+fn run_side(
+    bench: &BenchArgs,
+    target_dir: &Path,
+    checkout: &crate::confirm::worktree::Checkout,
+    filter: Option<&str>,
+    name: &str,
+) -> Result<Snapshot> {
+    let dir = Path::new(AB_DIR);
+    let target = std::path::absolute(target_dir).map_err(|e| Error::io(target_dir, e))?;
+    let mut b = bench.clone();
+    b.criterion_dir =
+        Some(std::path::absolute(dir.join("criterion-base")).map_err(|e| Error::io(dir, e))?);
+    if let Some(f) = filter {
+        b.cargo_args = with_filter(&bench.cargo_args, f);
+    }
+    let env = [("CARGO_TARGET_DIR".to_string(), target.display().to_string())];
+    run_suite_in(
+        &b,
+        &dir.join(format!("{name}.json")),
+        &checkout.project_dir,
+        &env,
+    )
+}
+
+/// `cargo bench` arguments with a criterion filter added after the user's own.
+fn with_filter(cargo_args: &[String], filter: &str) -> Vec<String> {
+    let mut args = cargo_args.to_vec();
+    if !args.iter().any(|a| a == "--") {
+        args.push("--".into());
+    }
+    args.push(filter.to_string());
+    args
+}
+
+/// Re-measures `candidates` in paired rounds (the baseline commit's build and the current
+/// build, in alternating order) and re-judges their rows.
+fn confirm(
+    ctx: &Ctx,
+    a: &CheckArgs,
+    checkout: &crate::confirm::worktree::Checkout,
+    candidates: &[String],
+    cmp: &mut Comparison,
+) -> Result<()> {
+    let filter = crate::confirm::exact_filter(candidates);
+    eprintln!(
+        "perfgate: {} candidate regression(s); confirming in {} paired rounds against commit {}",
+        candidates.len(),
+        a.confirm_rounds,
+        &checkout.commit[..12]
+    );
+    let dir = Path::new(AB_DIR);
+    let mut cur_bench = a.bench.clone();
+    cur_bench.cargo_args = with_filter(&a.bench.cargo_args, &filter);
+    cur_bench.criterion_dir =
+        Some(std::path::absolute(dir.join("criterion-current")).map_err(|e| Error::io(dir, e))?);
+    let mut rounds = Vec::new();
+    for r in 0..a.confirm_rounds {
+        eprintln!("perfgate: paired round {} of {}", r + 1, a.confirm_rounds);
+        let n = r + 1;
+        let run_base = || {
+            run_side(
+                &a.bench,
+                &a.ab_target_dir,
+                checkout,
+                Some(&filter),
+                &format!("base-{n}"),
+            )
+        };
+        let run_current = || {
+            run_suite_in(
+                &cur_bench,
+                &dir.join(format!("current-{n}.json")),
+                &ctx.cwd,
+                &[],
+            )
+        };
+        // Alternate the order (AB, BA, ...) so that neither build always runs first.
+        let pair = if r % 2 == 0 {
+            let b = run_base()?;
+            (b, run_current()?)
+        } else {
+            let c = run_current()?;
+            (run_base()?, c)
+        };
+        rounds.push(pair);
+    }
+    crate::confirm::apply(cmp, candidates, &rounds, ctx.config.alpha);
+    Ok(())
 }
 
 fn cmd_refresh(ctx: &Ctx, a: RefreshArgs) -> Result<i32> {
@@ -345,10 +510,22 @@ fn cmd_refresh(ctx: &Ctx, a: RefreshArgs) -> Result<i32> {
         Ok(_) => {}
         Err(e) => warn(&format!("no git metadata for the baseline ({e})")),
     }
-    let results = match &a.from {
-        Some(p) => store::read_snapshot(p)?,
-        None => run_suite(ctx, &a.bench, Path::new("target/perfgate/results.json"))?,
+    let runs: Vec<Snapshot> = if a.from.is_empty() {
+        (1..=a.runs)
+            .map(|i| {
+                if a.runs > 1 {
+                    eprintln!("perfgate: run {i} of {}", a.runs);
+                }
+                run_suite(ctx, &a.bench, Path::new("target/perfgate/results.json"))
+            })
+            .collect::<Result<_>>()?
+    } else {
+        a.from
+            .iter()
+            .map(|p| store::read_snapshot(p))
+            .collect::<Result<_>>()?
     };
+    let results = crate::compare::noise::combine(runs);
     let testbed = a
         .bench
         .testbed
@@ -376,6 +553,47 @@ fn cmd_refresh(ctx: &Ctx, a: RefreshArgs) -> Result<i32> {
             size / 1024
         ));
     }
+    Ok(EXIT_PASS)
+}
+
+fn cmd_eval_noise(ctx: &Ctx, a: EvalNoiseArgs) -> Result<i32> {
+    let cal = crate::eval::calibrate::Calibration::parse(None, Some(&a.tail))
+        .map_err(|e| Error::Usage(format!("--tail: {e}")))?;
+    let tail = cal.tail.unwrap_or((0.0, 1.0));
+    if let Some(d) = a.drops.iter().find(|d| !(**d > 0.0 && **d < 90.0)) {
+        return Err(Error::Usage(format!(
+            "--drops: {d} is not a percentage in (0, 90)"
+        )));
+    }
+    let drops: Vec<f64> = a.drops.iter().map(|d| d / 100.0).collect();
+    let opts = crate::eval::EvalOptions {
+        rounds: a.rounds,
+        noise_runs: a.noise_runs,
+        confirm_rounds: a.confirm_rounds,
+        variants: crate::eval::variants(&drops, tail),
+    };
+    let output = Path::new("target/perfgate/eval/results.json");
+    let mut run = |env: &[(String, String)], harness: &[String]| {
+        let mut cargo_args = vec!["--bench".to_string(), "calibrate".to_string()];
+        if !harness.is_empty() {
+            cargo_args.push("--".into());
+            cargo_args.extend(harness.iter().cloned());
+        }
+        let bench = BenchArgs {
+            criterion_dir: a.criterion_dir.clone(),
+            quick: a.quick,
+            testbed: None,
+            cargo_args,
+        };
+        let snap = run_suite_in(&bench, output, &ctx.cwd, env)?;
+        let log_path = output.with_file_name("bench.log");
+        let log = std::fs::read_to_string(&log_path).map_err(|e| Error::io(&log_path, e))?;
+        Ok((snap, log))
+    };
+    let eval = crate::eval::evaluate(&opts, &ctx.config, &mut run, &mut |m| {
+        eprintln!("perfgate: eval-noise: {m}")
+    })?;
+    out(&crate::eval::render(&eval))?;
     Ok(EXIT_PASS)
 }
 

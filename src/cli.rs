@@ -56,6 +56,42 @@ pub enum Command {
     Baseline(BaselineCommand),
     /// Print the compiled-in default configuration (a commented perfgate.toml).
     Config,
+    /// Measure the gate's false-alarm and detection rates on this machine with the calibration
+    /// benchmark (benches/calibrate.rs), next to criterion's own verdicts.
+    EvalNoise(EvalNoiseArgs),
+}
+
+/// `perfgate eval-noise`.
+#[derive(Debug, Args)]
+pub struct EvalNoiseArgs {
+    /// Rounds: each runs the unchanged code once as criterion's reference, then A/A and every
+    /// A/B variant once (6 runs of the calibration bench per round).
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub rounds: u32,
+    /// Runs of the unchanged code combined into the baseline (and its run-to-run noise).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub noise_runs: u32,
+    /// Paired rounds confirming each candidate regression, as `check` does (0: judge on the
+    /// first comparison alone, as `compare` does).
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub confirm_rounds: u32,
+    /// Throughput drops to inject, in percent.
+    #[arg(
+        long,
+        value_name = "PCT",
+        value_delimiter = ',',
+        default_value = "3,5,10"
+    )]
+    pub drops: Vec<f64>,
+    /// The injected tail: FRACTION:FACTOR (2% of operations 5x slower by default).
+    #[arg(long, value_name = "F:M", default_value = "0.02:5")]
+    pub tail: String,
+    /// Short measurement (PERFGATE_PROFILE=quick): a smoke test of the procedure, not figures.
+    #[arg(long)]
+    pub quick: bool,
+    /// Criterion's output directory.
+    #[arg(long, value_name = "DIR")]
+    pub criterion_dir: Option<PathBuf>,
 }
 
 /// Options for running `cargo bench`.
@@ -170,6 +206,19 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Paired rounds that re-measure candidate regressions, the baseline commit's build and
+    /// the current build interleaved on this machine, before the build fails (0: fail on the
+    /// first comparison alone).
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub confirm_rounds: u32,
+    /// No stored baseline: build and measure REF here, next to the current code (default REF:
+    /// the merge-base of HEAD with the main branch). For a machine without a baseline of its
+    /// own, or whose fingerprint differs from the baseline's.
+    #[arg(long, value_name = "REF", num_args = 0..=1, default_missing_value = "merge-base", conflicts_with_all = ["baseline", "baseline_ref", "results"])]
+    pub ab: Option<String>,
+    /// The target directory for building the baseline commit (kept between runs).
+    #[arg(long, value_name = "DIR", default_value = "target/perfgate/ab/target")]
+    pub ab_target_dir: PathBuf,
     #[command(flatten)]
     pub bench: BenchArgs,
 }
@@ -186,9 +235,15 @@ pub enum BaselineCommand {
 /// `perfgate baseline refresh`.
 #[derive(Debug, Args)]
 pub struct RefreshArgs {
-    /// Use this results file instead of running the suite.
-    #[arg(long, value_name = "RESULTS")]
-    pub from: Option<PathBuf>,
+    /// Use this results file instead of running the suite. Repeat it (`--from a --from b`)
+    /// to measure run-to-run noise from several runs, as `--runs` does.
+    #[arg(long, value_name = "RESULTS", conflicts_with = "runs")]
+    pub from: Vec<PathBuf>,
+    /// Run the suite this many times and store each benchmark's run-to-run noise in the
+    /// baseline (from 2 runs; 5 or more give a usable estimate). The baseline keeps, per
+    /// benchmark, the run with the median mean time.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub runs: u32,
     /// The baselines directory.
     #[arg(long, value_name = "DIR", default_value = "baselines")]
     pub dir: PathBuf,

@@ -12,10 +12,15 @@ pub mod cli;
 pub mod collect;
 pub mod compare;
 pub mod config;
+pub mod confirm;
 pub mod error;
+pub mod eval;
 pub mod report;
 pub mod stats;
 pub mod workload;
+
+#[cfg(test)]
+mod testutil;
 
 pub use error::{Error, Result};
 

@@ -6,27 +6,8 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use git2::{Repository, Signature};
+use git2::Repository;
 use perfgate::baseline::schema::SnapshotKind;
-
-fn commit_all(repo: &Repository, msg: &str) -> git2::Oid {
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = Signature::now("t", "t@example.com").unwrap();
-    let parents: Vec<git2::Commit> = repo
-        .head()
-        .ok()
-        .and_then(|h| h.peel_to_commit().ok())
-        .into_iter()
-        .collect();
-    let parents: Vec<&git2::Commit> = parents.iter().collect();
-    repo.commit(Some("HEAD"), &sig, &sig, msg, &tree, &parents)
-        .unwrap()
-}
 
 fn baseline_with(dir: &Path, center: f64, seed: u64) {
     std::fs::create_dir_all(dir.join("baselines")).unwrap();

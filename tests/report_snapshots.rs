@@ -5,10 +5,21 @@
 mod common;
 
 use common::*;
-use perfgate::baseline::schema::{SnapshotKind, Throughput};
+use perfgate::baseline::schema::{Benchmark, Noise, SnapshotKind, Throughput};
 use perfgate::compare::{Comparison, Sources, compare};
 use perfgate::config::Config;
 use perfgate::report::table::TableOptions;
+
+fn with_noise(mut b: Benchmark, throughput: f64) -> Benchmark {
+    b.noise = Some(Noise {
+        runs: 5,
+        throughput,
+        p50: None,
+        p99: None,
+        p999: None,
+    });
+    b
+}
 
 fn comparison(mismatch: bool) -> Comparison {
     let base = snapshot(
@@ -35,6 +46,11 @@ fn comparison(mismatch: bool) -> Comparison {
             bench("noisy/thing", samples(5, 10, 1_000.0, 0.10), None, None),
             bench("faster/thing", samples(6, 50, 1_000.0, 0.01), None, None),
             bench("gone/away", samples(7, 50, 1_000.0, 0.01), None, None),
+            // Varies by 4% between runs: its -5% threshold widens to -12% (3 x 4%).
+            with_noise(
+                bench("drifty/thing", samples(8, 50, 1_000.0, 0.01), None, None),
+                0.04,
+            ),
         ],
     );
     let mut cur = snapshot(
@@ -62,6 +78,8 @@ fn comparison(mismatch: bool) -> Comparison {
             bench("noisy/thing", samples(15, 10, 1_060.0, 0.10), None, None),
             bench("faster/thing", samples(16, 50, 800.0, 0.01), None, None),
             bench("brand/new", samples(17, 50, 1_000.0, 0.01), None, None),
+            // 8% slower: a regression against -5%, within the widened -12%.
+            bench("drifty/thing", samples(18, 50, 1_087.0, 0.01), None, None),
         ],
     );
     if mismatch {
@@ -217,12 +235,12 @@ fn markdown_escapes_hostile_benchmark_names() {
         &Config::default_config(),
         &sources,
     ));
-    // Each row of the table has exactly the header's 5 cells: no name broke a row or a line.
+    // Each row of the table has exactly the header's 6 cells: no name broke a row or a line.
     let rows: Vec<&str> = text.lines().filter(|l| l.starts_with('|')).collect();
     assert_eq!(rows.len(), 2 + names.len(), "{text}");
     for row in &rows {
         let unescaped_pipes = row.matches('|').count() - row.matches("\\|").count();
-        assert_eq!(unescaped_pipes, 6, "{row}");
+        assert_eq!(unescaped_pipes, 7, "{row}");
     }
     // Every name is inside a code span, where GitHub renders neither HTML nor mentions.
     for line in text.lines() {
@@ -236,5 +254,39 @@ fn markdown_escapes_hostile_benchmark_names() {
             }
         }
     }
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn table_after_confirmation() {
+    let mut c = comparison(false);
+    // Six paired rounds: the baseline commit's build and the current build of the regressed
+    // benchmark, with the machine drifting between rounds.
+    let rounds: Vec<_> = [1.0, 1.04, 0.97, 1.02, 0.99, 1.01]
+        .iter()
+        .enumerate()
+        .map(|(i, drift)| {
+            let side = |kind, center: f64, seed: u64| {
+                snapshot(
+                    kind,
+                    vec![bench(
+                        "spawn/true/posix_spawn",
+                        samples(seed, 20, center * drift, 0.01),
+                        Some(Throughput::Elements(1)),
+                        None,
+                    )],
+                )
+            };
+            (
+                side(SnapshotKind::Results, 480_000.0, 100 + i as u64),
+                side(SnapshotKind::Results, 600_000.0, 200 + i as u64),
+            )
+        })
+        .collect();
+    let ids = perfgate::confirm::candidates(&c);
+    assert_eq!(ids, ["noisy/thing", "spawn/true/posix_spawn"]);
+    perfgate::confirm::apply(&mut c, &ids[1..], &rounds, 0.05);
+    let text = perfgate::report::table::render(&c, TableOptions::default());
+    assert!(text.contains("confirmed in 6 paired rounds"), "{text}");
     insta::assert_snapshot!(text);
 }

@@ -19,6 +19,13 @@ pub struct Refreshed {
     pub kept: Vec<String>,
     /// Benchmarks of the previous baseline removed by `--prune`.
     pub pruned: Vec<String>,
+    /// Benchmarks whose run-to-run noise was measured in this refresh.
+    pub noise_measured: usize,
+    /// The number of runs it was measured from (the largest, if benchmarks differ).
+    pub noise_runs: u32,
+    /// Benchmarks measured once now, whose noise was carried over from the previous baseline
+    /// (noise is a property of the benchmark on this kind of machine, not of one commit).
+    pub noise_kept: usize,
 }
 
 /// Builds the new baseline from `results`, carrying over (or, with `prune`, removing) the
@@ -33,12 +40,21 @@ pub fn merge(
     snapshot.kind = SnapshotKind::Baseline;
     snapshot.testbed = testbed.to_string();
     let (mut added, mut updated, mut kept, mut pruned) = (vec![], vec![], vec![], vec![]);
+    let (mut noise_measured, mut noise_kept, mut noise_runs) = (0, 0, 0);
     let prev: std::collections::BTreeMap<&str, &Benchmark> = previous
         .map(|p| p.benchmarks.iter().map(|b| (b.id.as_str(), b)).collect())
         .unwrap_or_default();
-    for b in &snapshot.benchmarks {
+    for b in &mut snapshot.benchmarks {
+        if let Some(n) = &b.noise {
+            noise_measured += 1;
+            noise_runs = noise_runs.max(n.runs);
+        }
         match prev.get(b.id.as_str()) {
             Some(old) => {
+                if b.noise.is_none() && old.noise.is_some() {
+                    b.noise = old.noise;
+                    noise_kept += 1;
+                }
                 updated.push((b.id.clone(), b.summary.mean_ns / old.summary.mean_ns - 1.0))
             }
             None => added.push(b.id.clone()),
@@ -64,6 +80,9 @@ pub fn merge(
         updated,
         kept,
         pruned,
+        noise_measured,
+        noise_runs,
+        noise_kept,
     }
 }
 
@@ -92,6 +111,18 @@ pub fn summary(r: &Refreshed, path: &Path) -> String {
             }
         }
     };
+    if r.noise_measured > 0 {
+        s.push_str(&format!(
+            "Run-to-run noise measured for {} benchmark(s), from {} runs.\n",
+            r.noise_measured, r.noise_runs
+        ));
+    }
+    if r.noise_kept > 0 {
+        s.push_str(&format!(
+            "Run-to-run noise kept from the previous baseline for {} benchmark(s) (measure it again with --runs N).\n",
+            r.noise_kept
+        ));
+    }
     list(&mut s, "Added", &r.added);
     if !r.updated.is_empty() {
         s.push_str(&format!(

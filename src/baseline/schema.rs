@@ -159,6 +159,32 @@ pub struct Benchmark {
     /// Per-operation latency, when the benchmark used perfgate's recorder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<Latency>,
+    /// Run-to-run variation measured by `baseline refresh --runs N` (baselines only). Optional,
+    /// so schema version 1 files without it read as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<Noise>,
+}
+
+/// How much a benchmark's metrics vary between whole runs of the suite on the same machine:
+/// the relative standard deviation (standard deviation / mean) of each metric's value across
+/// `runs` runs. This is the drift one run's confidence interval cannot see (frequency, cache
+/// and scheduler state that changes between `cargo bench` invocations).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Noise {
+    /// How many runs the figures come from (at least 2).
+    pub runs: u32,
+    /// Relative standard deviation of throughput across runs.
+    pub throughput: f64,
+    /// Relative standard deviation of the median latency, when recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p50: Option<f64>,
+    /// Relative standard deviation of the 99th percentile, when recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99: Option<f64>,
+    /// Relative standard deviation of the 99.9th percentile, when recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p999: Option<f64>,
 }
 
 /// Criterion's samples: sample i ran `iters[i]` iterations, each taking `per_iter_ns[i]` on average.

@@ -165,6 +165,26 @@ pub fn validate(s: &Snapshot) -> std::result::Result<(), String> {
                 return Err(ctx("latency histogram is empty".into()));
             }
         }
+        if let Some(n) = &b.noise {
+            if n.runs < 2 {
+                return Err(ctx(format!(
+                    "noise from {} run(s): needs at least 2",
+                    n.runs
+                )));
+            }
+            for (name, v) in [
+                ("throughput", Some(n.throughput)),
+                ("p50", n.p50),
+                ("p99", n.p99),
+                ("p999", n.p999),
+            ] {
+                if let Some(v) = v
+                    && !(v.is_finite() && v >= 0.0)
+                {
+                    return Err(ctx(format!("noise.{name} is {v}")));
+                }
+            }
+        }
     }
     Ok(())
 }

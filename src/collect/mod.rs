@@ -199,6 +199,7 @@ fn to_benchmark(r: &RawResult) -> Benchmark {
         },
         summary,
         latency: None,
+        noise: None,
     }
 }
 

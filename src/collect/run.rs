@@ -24,6 +24,8 @@ pub struct BenchRun {
     pub latency_dir: PathBuf,
     /// Where the full output of `cargo bench` is kept.
     pub log_path: PathBuf,
+    /// Extra environment for `cargo bench` (e.g. `CARGO_TARGET_DIR`, calibration settings).
+    pub env: Vec<(String, String)>,
 }
 
 /// The outcome of a run.
@@ -65,6 +67,7 @@ impl BenchRun {
         if let Some(home) = &self.criterion_home {
             cmd.env("CRITERION_HOME", home);
         }
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd
     }
 

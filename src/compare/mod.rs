@@ -7,6 +7,7 @@
 //! threshold the verdict is "inconclusive", which does not fail the build.
 
 pub mod metric;
+pub mod noise;
 
 use serde::Serialize;
 
@@ -75,8 +76,16 @@ pub struct Row {
     pub ci_high: Option<f64>,
     /// Two-sided p-value of "no change".
     pub p_value: Option<f64>,
-    /// The threshold (relative: `-0.05` for throughput, `0.10` for latency).
+    /// The threshold the verdict was judged against (relative: `-0.05` for throughput,
+    /// `0.10` for latency): the configured one, widened for a noisy benchmark.
     pub threshold: Option<f64>,
+    /// The configured threshold, before any widening for noise.
+    pub configured_threshold: Option<f64>,
+    /// The baseline's run-to-run noise of this metric (relative standard deviation), if
+    /// measured (`baseline refresh --runs N`).
+    pub noise: Option<f64>,
+    /// The re-measurement that confirmed or overturned the first verdict (`check`), if any.
+    pub confirmation: Option<crate::confirm::Confirmation>,
     /// The verdict in plain words.
     pub reason: String,
 }
@@ -123,6 +132,8 @@ pub struct Comparison {
     pub mismatch_fails: bool,
     /// Significance level used.
     pub alpha: f64,
+    /// `k` of the noise rule in force (see [`noise`]).
+    pub noise_factor: f64,
     /// Confidence level of the intervals.
     pub confidence: f64,
     /// Rows, most important first: failing regressions, then missing, inconclusive, other
@@ -133,6 +144,36 @@ pub struct Comparison {
 }
 
 impl Comparison {
+    /// Sorts the rows (most important first) and recounts the verdicts, after the rows were
+    /// built or changed (a confirmation re-judges some of them).
+    pub fn recount(&mut self) {
+        self.rows.sort_by(|a, b| {
+            (!a.fails, a.verdict, &a.benchmark, a.metric).cmp(&(
+                !b.fails,
+                b.verdict,
+                &b.benchmark,
+                b.metric,
+            ))
+        });
+        let ignored = self.counts.ignored;
+        let counts = &mut self.counts;
+        *counts = Counts {
+            ignored,
+            ..Counts::default()
+        };
+        for r in &self.rows {
+            counts.failing += usize::from(r.fails);
+            match r.verdict {
+                Verdict::Regressed => counts.regressed += 1,
+                Verdict::Improved => counts.improved += 1,
+                Verdict::Unchanged => counts.unchanged += 1,
+                Verdict::Inconclusive => counts.inconclusive += 1,
+                Verdict::New => counts.new += 1,
+                Verdict::Missing => counts.missing += 1,
+            }
+        }
+    }
+
     /// Whether the build should fail.
     pub fn failed(&self) -> bool {
         self.counts.failing > 0 || (self.mismatch_fails && !self.machine_mismatch.is_empty())
@@ -191,27 +232,7 @@ pub fn compare(
     }
 
     rows.extend(compare_all(&jobs, cfg, &stats_cfg));
-    rows.sort_by(|a, b| {
-        (!a.fails, a.verdict, &a.benchmark, a.metric).cmp(&(
-            !b.fails,
-            b.verdict,
-            &b.benchmark,
-            b.metric,
-        ))
-    });
-    for r in &rows {
-        counts.failing += usize::from(r.fails);
-        match r.verdict {
-            Verdict::Regressed => counts.regressed += 1,
-            Verdict::Improved => counts.improved += 1,
-            Verdict::Unchanged => counts.unchanged += 1,
-            Verdict::Inconclusive => counts.inconclusive += 1,
-            Verdict::New => counts.new += 1,
-            Verdict::Missing => counts.missing += 1,
-        }
-    }
-
-    Comparison {
+    let mut cmp = Comparison {
         baseline_source: sources.baseline.clone(),
         results_source: sources.results.clone(),
         baseline_commit: baseline.git.as_ref().map(|g| g.commit.clone()),
@@ -221,10 +242,13 @@ pub fn compare(
         machine_mismatch: baseline.machine.differences(&current.machine),
         mismatch_fails: cfg.machine_mismatch == OnMissing::Fail,
         alpha: cfg.alpha,
+        noise_factor: cfg.noise_factor,
         confidence: cfg.confidence,
         rows,
         counts,
-    }
+    };
+    cmp.recount();
+    cmp
 }
 
 /// Runs the per-benchmark work on all cores: the bootstrap dominates a large comparison.
@@ -278,8 +302,36 @@ fn presence_row(id: &str, verdict: Verdict, fails: bool) -> Row {
         ci_high: None,
         p_value: None,
         threshold: None,
+        configured_threshold: None,
+        noise: None,
+        confirmation: None,
         reason,
     }
+}
+
+impl Row {
+    /// The threshold as shown in reports: `-5.0%`, or `-12% (3 x noise 4.0%)` when the
+    /// benchmark's run-to-run noise widened it, so the reader sees why.
+    pub fn threshold_label(&self, noise_factor: f64) -> String {
+        let Some(t) = self.threshold else {
+            return "-".into();
+        };
+        match (self.configured_threshold, self.noise) {
+            (Some(c), Some(n)) if c != t => {
+                format!(
+                    "{} ({noise_factor} x noise {})",
+                    format_pct(t),
+                    noise_pct(n)
+                )
+            }
+            _ => format_pct(t),
+        }
+    }
+}
+
+/// A noise level as an unsigned percentage.
+fn noise_pct(n: f64) -> String {
+    format_pct(n).trim_start_matches('+').to_string()
 }
 
 /// The smallest sample count on a side for which a verdict is attempted.
@@ -295,7 +347,9 @@ fn compare_benchmark(
     let mut rows = Vec::new();
     for metric in Metric::ALL {
         let gated = policy.gate.contains(&metric);
-        let threshold = policy.thresholds.get(metric);
+        let configured = policy.thresholds.get(metric);
+        let noise_level = base.noise.as_ref().and_then(|n| n.get(metric));
+        let threshold = noise::effective_threshold(configured, noise_level, cfg.noise_factor);
         let seed = seed_from(&[&cur.id, metric.name()]);
         let (bv, cv, unit, change, n) = match metric.quantile() {
             None => {
@@ -352,6 +406,9 @@ fn compare_benchmark(
             ci_high: change.map(|c| c.ci_high),
             p_value: change.map(|c| c.p_value),
             threshold: Some(threshold),
+            configured_threshold: Some(configured),
+            noise: noise_level,
+            confirmation: None,
             reason,
         });
     }

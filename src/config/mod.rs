@@ -49,6 +49,7 @@ struct RawPolicy {
     alpha: Option<Spanned<f64>>,
     confidence: Option<Spanned<f64>>,
     resamples: Option<Spanned<i64>>,
+    noise_factor: Option<Spanned<f64>>,
     missing: Option<OnMissing>,
     machine_mismatch: Option<OnMissing>,
 }
@@ -141,6 +142,9 @@ pub struct Config {
     pub confidence: f64,
     /// Bootstrap replicates.
     pub resamples: usize,
+    /// `k` of the noise rule: a benchmark's threshold is widened to `k` times its measured
+    /// run-to-run noise when that is larger (see [`crate::compare::noise`]); 0 turns it off.
+    pub noise_factor: f64,
     /// What a machine mismatch does.
     pub machine_mismatch: OnMissing,
     ignore: Vec<GlobMatcher>,
@@ -297,6 +301,7 @@ impl Config {
             alpha: 0.05,
             confidence: 0.95,
             resamples: 1000,
+            noise_factor: 3.0,
             machine_mismatch: OnMissing::Warn,
             ignore: Vec::new(),
             overrides: Vec::new(),
@@ -354,6 +359,17 @@ impl Config {
                 ));
             }
             self.resamples = x as usize;
+        }
+        if let Some(k) = &d.noise_factor {
+            let x = *k.get_ref();
+            if !(x.is_finite() && (0.0..=100.0).contains(&x)) {
+                return Err(ctx.err(
+                    k.span(),
+                    "defaults.noise_factor",
+                    format!("{x} is not in [0, 100]"),
+                ));
+            }
+            self.noise_factor = x;
         }
         for g in &raw.ignore {
             self.ignore.push(ctx.glob(g, "ignore")?);
@@ -418,6 +434,7 @@ mod tests {
         assert_eq!(c.defaults.thresholds.throughput, -0.05);
         assert_eq!(c.defaults.thresholds.p99, 0.10);
         assert_eq!((c.alpha, c.confidence, c.resamples), (0.05, 0.95, 1000));
+        assert_eq!(c.noise_factor, 3.0);
         assert_eq!(c.defaults.missing, OnMissing::Fail);
     }
 
@@ -487,6 +504,10 @@ thresholds = { throughput = -8.0 }
             e.contains("line 3") && e.contains("benchmark[0].match"),
             "{e}"
         );
+        let e = load("schema_version = 1\n[defaults]\nnoise_factor = -1.0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 3") && e.contains("noise_factor"), "{e}");
         let e = load("schema_version = 2\n").unwrap_err().to_string();
         assert!(e.contains("line 1") && e.contains("schema_version"), "{e}");
         let e = load("schema_version = 1\n[defaults\n")

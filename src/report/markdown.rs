@@ -49,8 +49,8 @@ pub fn render(c: &Comparison) -> String {
     if notable.is_empty() {
         out.push_str("Every comparison is within its threshold.\n\n");
     } else {
-        out.push_str("| Verdict | Benchmark | Metric | p-value | Reason |\n");
-        out.push_str("|:--|:--|:--|--:|:--|\n");
+        out.push_str("| Verdict | Benchmark | Metric | p-value | Threshold | Reason |\n");
+        out.push_str("|:--|:--|:--|--:|--:|:--|\n");
         for r in &notable {
             let label = verdict_label(r);
             let verdict = if r.fails {
@@ -58,30 +58,32 @@ pub fn render(c: &Comparison) -> String {
             } else {
                 text(&label)
             };
-            out.push_str(&format!("| {verdict} |{}\n", cells(r)));
+            out.push_str(&format!("| {verdict} |{}\n", cells(r, c.noise_factor)));
         }
         out.push('\n');
     }
     if !unchanged.is_empty() {
         out.push_str(&format!(
-            "<details><summary>{} unchanged</summary>\n\n| Benchmark | Metric | p-value | Reason |\n|:--|:--|--:|:--|\n",
+            "<details><summary>{} unchanged</summary>\n\n| Benchmark | Metric | p-value | Threshold | Reason |\n|:--|:--|--:|--:|:--|\n",
             unchanged.len()
         ));
         for r in &unchanged {
-            out.push_str(&format!("|{}\n", cells(r)));
+            out.push_str(&format!("|{}\n", cells(r, c.noise_factor)));
         }
         out.push_str("\n</details>\n");
     }
     out
 }
 
-/// The benchmark, metric, p-value and reason cells of a row, each followed by `|`.
-fn cells(r: &Row) -> String {
+/// The benchmark, metric, p-value, threshold and reason cells of a row, each followed by `|`.
+/// The threshold is the effective one, with the noise that widened it, as in the table.
+fn cells(r: &Row, noise_factor: f64) -> String {
     format!(
-        " {} | {} | {} | {} |",
+        " {} | {} | {} | {} | {} |",
         code(&r.benchmark, true),
         r.metric.map_or("-", |m| m.name()),
         text(&r.p_value.map_or("-".to_string(), format_p)),
+        text(&r.threshold_label(noise_factor)),
         text(&r.reason)
     )
 }

@@ -133,7 +133,15 @@ pub fn render(c: &Comparison, opts: TableOptions) -> String {
         }
     }
     table.set_header(
-        ["Verdict", "Benchmark", "Metric", "p-value", "Reason"].map(|h| {
+        [
+            "Verdict",
+            "Benchmark",
+            "Metric",
+            "p-value",
+            "Threshold",
+            "Reason",
+        ]
+        .map(|h| {
             let cell = Cell::new(h);
             if opts.color {
                 cell.add_attribute(Attribute::Bold)
@@ -157,6 +165,7 @@ pub fn render(c: &Comparison, opts: TableOptions) -> String {
             Cell::new(terminal_safe(&r.benchmark)),
             Cell::new(r.metric.map_or("-", |m| m.name())),
             Cell::new(r.p_value.map_or("-".to_string(), format_p)),
+            Cell::new(r.threshold_label(c.noise_factor)),
             Cell::new(&r.reason),
         ]);
     }

@@ -5,6 +5,6 @@
 
 #[cfg(target_os = "linux")]
 pub mod pipe;
+pub mod pool;
 #[cfg(target_os = "linux")]
 pub mod spawn;
-pub mod pool;

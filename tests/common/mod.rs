@@ -155,6 +155,7 @@ pub fn bench(
             max_ns: per_iter.iter().copied().fold(0.0, f64::max),
         },
         latency,
+        noise: None,
     }
 }
 
@@ -191,4 +192,24 @@ pub fn snapshot(kind: SnapshotKind, mut benchmarks: Vec<Benchmark>) -> Snapshot 
 /// Writes a snapshot as perfgate does.
 pub fn write(path: &Path, s: &Snapshot) {
     perfgate::baseline::store::write_snapshot(path, s).expect("write snapshot");
+}
+
+/// Commits every file of the work tree on top of HEAD (the first commit when there is none).
+pub fn commit_all(repo: &git2::Repository, msg: &str) -> git2::Oid {
+    let mut index = repo.index().unwrap();
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("t", "t@example.com").unwrap();
+    let parents: Vec<git2::Commit> = repo
+        .head()
+        .ok()
+        .and_then(|h| h.peel_to_commit().ok())
+        .into_iter()
+        .collect();
+    let parents: Vec<&git2::Commit> = parents.iter().collect();
+    repo.commit(Some("HEAD"), &sig, &sig, msg, &tree, &parents)
+        .unwrap()
 }

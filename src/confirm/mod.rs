@@ -1,0 +1,247 @@
+//! Confirmation: before failing a build, re-measure the candidate regressions with the
+//! baseline commit's build and the current build interleaved on the same machine, and judge on
+//! the paired differences.
+//!
+//! A comparison against a stored baseline mixes the change under test with everything that
+//! differs between the two runs (the time of day, the neighbours on a shared runner, a kernel
+//! update). `perfgate check` therefore treats its first verdicts as candidates: every benchmark
+//! with a gated metric that regressed, or that is inconclusive with its point estimate beyond
+//! the threshold, is run again in `rounds` rounds, each running the baseline commit's build
+//! and the current build back to back (in alternating order: AB, BA, AB, ...). The verdict then
+//! rests on the per-round ratios `current / baseline`: their geometric mean, a Student-t
+//! interval of the mean log ratio (df = rounds - 1) and its p-value, judged by the usual rule
+//! ([`crate::compare::judge`]) against the configured threshold, not widened for noise, since
+//! pairing cancels the drift between runs.
+
+pub mod worktree;
+
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+use crate::baseline::schema::{Benchmark, Snapshot};
+use crate::compare::metric::format_pct;
+use crate::compare::noise::metric_value;
+use crate::compare::{Comparison, Metric, Row, Verdict, judge};
+use crate::stats::{self, Change};
+
+/// How a row's verdict was re-judged.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Confirmation {
+    /// Paired rounds measured.
+    pub rounds: usize,
+    /// The verdict of the first comparison.
+    pub first_verdict: Verdict,
+    /// The change measured by the first comparison.
+    pub first_change: Option<f64>,
+}
+
+/// The benchmarks worth re-measuring: those with a gated metric that regressed, or that is
+/// inconclusive with its point estimate worse than the configured threshold.
+pub fn candidates(cmp: &Comparison) -> Vec<String> {
+    let mut ids: Vec<String> = cmp
+        .rows
+        .iter()
+        .filter(|r| r.gated && r.metric.is_some())
+        .filter(|r| match r.verdict {
+            Verdict::Regressed => true,
+            Verdict::Inconclusive => worse_than_configured(r),
+            _ => false,
+        })
+        .map(|r| r.benchmark.clone())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+fn worse_than_configured(r: &Row) -> bool {
+    let (Some(m), Some(c), Some(t)) = (r.metric, r.change, r.configured_threshold) else {
+        return false;
+    };
+    let badness = if m.higher_is_better() { -c } else { c };
+    badness > t.abs()
+}
+
+/// The change of `metric` over paired rounds `(baseline run, current run)`; `None` with fewer
+/// than two usable rounds.
+pub fn paired_change(
+    metric: Metric,
+    pairs: &[(&Benchmark, &Benchmark)],
+    confidence: f64,
+) -> Option<Change> {
+    let logs: Vec<f64> = pairs
+        .iter()
+        .filter_map(|(b, c)| Some((metric_value(b, metric)?, metric_value(c, metric)?)))
+        .filter(|(b, c)| *b > 0.0 && *c > 0.0)
+        .map(|(b, c)| (c / b).ln())
+        .collect();
+    let n = logs.len();
+    if n < 2 {
+        return None;
+    }
+    let m = stats::mean(&logs);
+    let se = (stats::variance(&logs) / n as f64).sqrt();
+    if se == 0.0 || !se.is_finite() {
+        let p = if m == 0.0 { 1.0 } else { 0.0 };
+        return Some(Change {
+            estimate: m.exp_m1(),
+            ci_low: m.exp_m1(),
+            ci_high: m.exp_m1(),
+            p_value: p,
+        });
+    }
+    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64).ok()?;
+    let q = t.inverse_cdf(0.5 + confidence / 2.0);
+    Some(Change {
+        estimate: m.exp_m1(),
+        ci_low: (m - q * se).exp_m1(),
+        ci_high: (m + q * se).exp_m1(),
+        p_value: (2.0 * (1.0 - t.cdf((m / se).abs()))).clamp(0.0, 1.0),
+    })
+}
+
+/// Re-judges the gated rows of `benchmarks` on the paired rounds `(baseline run, current run)`
+/// and recounts the comparison.
+pub fn apply(
+    cmp: &mut Comparison,
+    benchmarks: &[String],
+    rounds: &[(Snapshot, Snapshot)],
+    alpha: f64,
+) {
+    let confidence = cmp.confidence;
+    for row in cmp.rows.iter_mut() {
+        let Some(metric) = row.metric else { continue };
+        if !row.gated || !benchmarks.contains(&row.benchmark) {
+            continue;
+        }
+        let pairs: Vec<(&Benchmark, &Benchmark)> = rounds
+            .iter()
+            .filter_map(|(b, c)| Some((find(b, &row.benchmark)?, find(c, &row.benchmark)?)))
+            .collect();
+        let Some(change) = paired_change(metric, &pairs, confidence) else {
+            row.reason.push_str(&format!(
+                "; not re-measured: only {} paired round(s) have it",
+                pairs.len()
+            ));
+            continue;
+        };
+        let threshold = row.configured_threshold.unwrap_or(0.0);
+        let verdict = judge(metric, &change, threshold, alpha);
+        let first = format!(
+            "first run {}{}",
+            row.change.map_or("-".into(), format_pct),
+            if row.verdict == verdict {
+                String::new()
+            } else {
+                format!(", {}", row.verdict.name())
+            }
+        );
+        let head = format!(
+            "{metric} {} ({:.0}% CI {}..{}, p {})",
+            format_pct(change.estimate),
+            confidence * 100.0,
+            format_pct(change.ci_low),
+            format_pct(change.ci_high),
+            crate::report::table::format_p(change.p_value),
+        );
+        let thr = format_pct(threshold);
+        let n = pairs.len();
+        row.reason = match verdict {
+            Verdict::Regressed => {
+                format!("confirmed in {n} paired rounds: {head} exceeds {thr} ({first})")
+            }
+            Verdict::Improved => format!("improved in {n} paired rounds: {head} ({first})"),
+            Verdict::Unchanged => {
+                format!("not confirmed in {n} paired rounds: {head} within {thr} ({first})")
+            }
+            _ => format!(
+                "not confirmed in {n} paired rounds: {head} may exceed {thr}: too noisy to tell ({first})"
+            ),
+        };
+        row.confirmation = Some(Confirmation {
+            rounds: n,
+            first_verdict: row.verdict,
+            first_change: row.change,
+        });
+        row.verdict = verdict;
+        row.fails = verdict == Verdict::Regressed;
+        row.change = Some(change.estimate);
+        row.ci_low = Some(change.ci_low);
+        row.ci_high = Some(change.ci_high);
+        row.p_value = Some(change.p_value);
+        row.threshold = Some(threshold);
+    }
+    cmp.recount();
+}
+
+fn find<'a>(s: &'a Snapshot, id: &str) -> Option<&'a Benchmark> {
+    s.benchmarks.iter().find(|b| b.id == id)
+}
+
+/// A criterion filter matching exactly the given benchmark ids (criterion's filter is a
+/// regular expression over the full id).
+pub fn exact_filter(ids: &[String]) -> String {
+    let escaped: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            id.chars()
+                .flat_map(|c| {
+                    let special = "\\.+*?()|[]{}^$#&-~".contains(c);
+                    special.then_some('\\').into_iter().chain([c])
+                })
+                .collect()
+        })
+        .collect();
+    format!("^(?:{})$", escaped.join("|"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bench(id: &str, mean: f64) -> Benchmark {
+        crate::testutil::bench(id, vec![mean, mean])
+    }
+
+    #[test]
+    fn paired_rounds_cancel_drift() {
+        // The machine drifts by +-10% between rounds; the change is a steady 8% slowdown.
+        let drift = [1.0, 1.1, 0.9, 1.05, 0.95, 1.0];
+        let base: Vec<Benchmark> = drift.iter().map(|d| bench("a", 1000.0 * d)).collect();
+        let cur: Vec<Benchmark> = drift
+            .iter()
+            .map(|d| bench("a", 1080.0 * d * 1.001))
+            .collect();
+        let pairs: Vec<(&Benchmark, &Benchmark)> = base.iter().zip(&cur).collect();
+        let c = paired_change(Metric::Throughput, &pairs, 0.95).unwrap();
+        assert!((c.estimate - (1.0 / 1.08108 - 1.0)).abs() < 1e-3, "{c:?}");
+        assert!(c.ci_high < -0.05 && c.p_value < 0.05, "{c:?}");
+        assert_eq!(
+            judge(Metric::Throughput, &c, -0.05, 0.05),
+            Verdict::Regressed
+        );
+
+        // The same code: no consistent change, whatever the drift.
+        let cur: Vec<Benchmark> = drift
+            .iter()
+            .zip([1.01, 0.99, 1.005, 0.995, 1.0, 1.002])
+            .map(|(d, e)| bench("a", 1000.0 * d * e))
+            .collect();
+        let pairs: Vec<(&Benchmark, &Benchmark)> = base.iter().zip(&cur).collect();
+        let c = paired_change(Metric::Throughput, &pairs, 0.95).unwrap();
+        assert_eq!(
+            judge(Metric::Throughput, &c, -0.05, 0.05),
+            Verdict::Unchanged
+        );
+        assert!(paired_change(Metric::Throughput, &pairs[..1], 0.95).is_none());
+        assert!(paired_change(Metric::P99, &pairs, 0.95).is_none());
+    }
+
+    #[test]
+    fn filter_matches_exactly() {
+        assert_eq!(
+            exact_filter(&["pool/roundtrip".into(), "a.b (x)".into()]),
+            "^(?:pool/roundtrip|a\\.b \\(x\\))$"
+        );
+    }
+}

@@ -1,0 +1,204 @@
+//! Confirmation through the binary, on a tiny git repository holding the fixture criterion
+//! crate: `check` re-measures candidate regressions with the baseline commit's build and the
+//! current build interleaved, and `check --ab` measures both builds without a stored baseline.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use git2::Repository;
+use perfgate::baseline::schema::{GitInfo, SnapshotKind};
+
+const CONFIG: &str = r#"
+schema_version = 1
+[defaults]
+gate = ["throughput"]
+thresholds = { throughput = -20.0 }
+"#;
+
+/// A repository with the fixture crate at its root: `main` at the original code, HEAD on `pr`
+/// where `fixture/sum` does four times the work and every other benchmark is unchanged.
+fn fixture_repo(dir: &Path) -> git2::Oid {
+    let src = fixture_dir();
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::create_dir_all(dir.join("benches")).unwrap();
+    // Without perfgate's latency feature: the copy cannot reach perfgate by relative path.
+    let manifest = std::fs::read_to_string(src.join("Cargo.toml"))
+        .unwrap()
+        .replace("latency = [\"dep:perfgate\"]", "latency = []")
+        .lines()
+        .filter(|l| !l.starts_with("perfgate ="))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+    for f in ["Cargo.lock", "src/lib.rs", "benches/fixture.rs"] {
+        std::fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    std::fs::write(dir.join(".gitignore"), "/target\n").unwrap();
+    std::fs::write(dir.join("perfgate.toml"), CONFIG).unwrap();
+    let repo = Repository::init(dir).unwrap();
+    let base = commit_all(&repo, "base");
+    let c = repo.find_commit(base).unwrap();
+    repo.branch("main", &c, true).unwrap();
+    let pr = repo.branch("pr", &c, true).unwrap();
+    repo.set_head(pr.get().name().unwrap()).unwrap();
+    let bench = std::fs::read_to_string(dir.join("benches/fixture.rs")).unwrap();
+    let slower = bench.replace(
+        "critbench::checksum(&data, slow))",
+        "critbench::checksum(&data, slow * 4))",
+    );
+    assert_ne!(bench, slower, "the fixture's sum benchmark changed shape");
+    std::fs::write(dir.join("benches/fixture.rs"), slower).unwrap();
+    commit_all(&repo, "make fixture/sum slower");
+    base
+}
+
+fn check(dir: &Path, args: &[&str]) -> std::process::Output {
+    let _guard = FIXTURE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let ab_target = repo().join("target/perfgate-test-ab");
+    let mut all: Vec<&str> = vec!["check", "--ab-target-dir", ab_target.to_str().unwrap()];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--", "--profile", "dev", "--features", "c08"]);
+    perfgate()
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", repo().join("target"))
+        .args(&all)
+        .output()
+        .expect("run perfgate check")
+}
+
+#[test]
+fn check_confirms_a_real_regression_and_overturns_a_false_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let base_commit = fixture_repo(dir);
+
+    // The stored baseline says the base commit ran both benchmarks at 1 µs; the results say
+    // both are 50% slower now. Only fixture/sum really is.
+    let mut base = snapshot(
+        SnapshotKind::Baseline,
+        vec![
+            bench("fixture/sum", samples(1, 30, 1000.0, 0.01), None, None),
+            bench("standalone", samples(2, 30, 1000.0, 0.01), None, None),
+        ],
+    );
+    base.git = Some(GitInfo {
+        commit: base_commit.to_string(),
+        branch: Some("main".into()),
+        dirty: false,
+        commit_time: "2026-11-24T00:00:00Z".into(),
+    });
+    let res = snapshot(
+        SnapshotKind::Results,
+        vec![
+            bench("fixture/sum", samples(3, 30, 1500.0, 0.01), None, None),
+            bench("standalone", samples(4, 30, 1500.0, 0.01), None, None),
+        ],
+    );
+    write(&dir.join("base.json"), &base);
+    write(&dir.join("res.json"), &res);
+
+    let out = check(
+        dir,
+        &[
+            "--baseline",
+            "base.json",
+            "--results",
+            "res.json",
+            "--confirm-rounds",
+            "3",
+            "--format",
+            "json",
+        ],
+    );
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}\n{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let row = |id: &str| {
+        report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["benchmark"] == id && r["metric"] == "throughput")
+            .unwrap()
+            .clone()
+    };
+    let sum = row("fixture/sum");
+    assert_eq!(sum["verdict"], "regressed", "{sum}");
+    assert_eq!(sum["confirmation"]["rounds"], 3, "{sum}");
+    assert_eq!(sum["confirmation"]["first_verdict"], "regressed");
+    assert!(
+        sum["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("confirmed in 3 paired rounds: throughput -"),
+        "{sum}"
+    );
+    // Four times the work: throughput is a quarter or so.
+    assert!(sum["change"].as_f64().unwrap() < -0.5, "{sum}");
+    let standalone = row("standalone");
+    assert_ne!(standalone["verdict"], "regressed", "{standalone}");
+    assert!(
+        standalone["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("not confirmed in 3 paired rounds"),
+        "{standalone}"
+    );
+    assert_eq!(report["counts"]["failing"], 1);
+    // The checkout of the base commit is cached for the next run.
+    let marker = dir.join(format!(
+        "target/perfgate/ab/src-{}/.perfgate-commit",
+        &base_commit.to_string()[..12]
+    ));
+    assert!(marker.is_file());
+
+    // Without a stored baseline: both builds measured here; the merge-base with main is the
+    // default reference.
+    let out = check(dir, &["--ab", "--confirm-rounds", "3"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}\n{}", stderr(&out));
+    assert!(text.contains("measured here"), "{text}");
+    assert!(text.contains("confirmed in 3 paired rounds"), "{text}");
+    assert!(text.contains("1 failing"), "{text}");
+}
+
+#[test]
+fn the_baseline_commit_is_checked_out_beside_the_work_tree_and_reused() {
+    use perfgate::confirm::worktree::prepare;
+    let tmp = tempfile::tempdir().unwrap();
+    let repo_dir = tmp.path().join("repo");
+    std::fs::create_dir_all(repo_dir.join("sub")).unwrap();
+    let repo = Repository::init(&repo_dir).unwrap();
+    std::fs::write(repo_dir.join("sub/f.txt"), "old").unwrap();
+    let first = commit_all(&repo, "old");
+    std::fs::write(repo_dir.join("sub/f.txt"), "new").unwrap();
+    commit_all(&repo, "new");
+    let cache = tmp.path().join("cache");
+    let co = prepare(&repo_dir.join("sub"), &first.to_string(), &cache).unwrap();
+    assert_eq!(co.commit, first.to_string());
+    assert!(co.project_dir.ends_with("sub"));
+    assert_eq!(
+        std::fs::read_to_string(co.project_dir.join("f.txt")).unwrap(),
+        "old"
+    );
+    // The work tree and the repository's refs are untouched; a second call reuses the checkout.
+    assert_eq!(
+        std::fs::read_to_string(repo_dir.join("sub/f.txt")).unwrap(),
+        "new"
+    );
+    assert_eq!(repo.branches(None).unwrap().count(), 1);
+    assert!(repo.worktrees().unwrap().is_empty());
+    std::fs::write(co.project_dir.join("scratch"), "x").unwrap();
+    let again = prepare(&repo_dir.join("sub"), "HEAD~1", &cache).unwrap();
+    assert!(again.project_dir.join("scratch").exists());
+    // An incomplete checkout (no marker) is replaced.
+    std::fs::remove_file(co.project_dir.parent().unwrap().join(".perfgate-commit")).unwrap();
+    let fresh = prepare(&repo_dir.join("sub"), "HEAD~1", &cache).unwrap();
+    assert!(!fresh.project_dir.join("scratch").exists());
+    let e = prepare(&repo_dir, "no-such-ref", &cache)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no-such-ref"), "{e}");
+}
