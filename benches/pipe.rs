@@ -5,12 +5,13 @@
 //!
 //! Ids `pipe/<path>/<chunk>`: `raw_copy` (floor), `copy` (`write_all` + `read_full`),
 //! `vmsplice` (user memory into the pipe by reference, read out), `splice_file` (vmsplice in,
-//! spliced out to a file in the page cache), `sendfile_socket` (a cached file sent to a Unix
-//! socket, read out); and
-//! `pipe/pipeline/cat3`. Every pipe has the capacity [`DEFAULT_CAPACITY`] (1 MiB), the floor's
-//! too, so that the comparison is of the code, not of the pipe size. (A vmsplice-then-splice-to-
-//! socket path is not benchmarked: in this harness it hung at 64 KiB chunks on Linux 6.18, the
-//! pipe full and the socket empty; `workload::pipe::splice` to a socket is unit-tested.)
+//! spliced out to a file in the page cache), `splice_pipe` and `splice_socket`
+//! (`workload::pipe::vmsplice_splice` on the writer thread: user memory into a pipe by
+//! reference, spliced on into a second pipe or a Unix socket, read out), `sendfile_socket` (a
+//! cached file sent to a Unix socket, read out); and `pipe/pipeline/cat3`. Every pipe has the
+//! capacity [`DEFAULT_CAPACITY`] (1 MiB), the floor's too, so that the comparison is of the
+//! code, not of the pipe size; every path sends the same page-aligned chunk and every reader
+//! `read`s into the same sink, so each id moves and consumes the same bytes.
 
 #[cfg(target_os = "linux")]
 mod linux {
@@ -33,15 +34,19 @@ mod linux {
         Copy,
         Vmsplice,
         SpliceFile,
+        SplicePipe,
+        SpliceSocket,
         SendfileSocket,
     }
 
     impl Kind {
-        const ALL: [Kind; 5] = [
+        const ALL: [Kind; 7] = [
             Kind::RawCopy,
             Kind::Copy,
             Kind::Vmsplice,
             Kind::SpliceFile,
+            Kind::SplicePipe,
+            Kind::SpliceSocket,
             Kind::SendfileSocket,
         ];
 
@@ -51,6 +56,8 @@ mod linux {
                 Kind::Copy => "copy",
                 Kind::Vmsplice => "vmsplice",
                 Kind::SpliceFile => "splice_file",
+                Kind::SplicePipe => "splice_pipe",
+                Kind::SpliceSocket => "splice_socket",
                 Kind::SendfileSocket => "sendfile_socket",
             }
         }
@@ -65,6 +72,9 @@ mod linux {
     struct Ends {
         pipe_r: OwnedFd,
         pipe_w: OwnedFd,
+        /// The second pipe of `splice_pipe`, which the first is spliced into.
+        pipe2_r: OwnedFd,
+        pipe2_w: OwnedFd,
         sock_a: UnixStream,
         sock_b: UnixStream,
         file: File,
@@ -85,6 +95,7 @@ mod linux {
             } else {
                 pipe_with_capacity(DEFAULT_CAPACITY).expect("pipe")
             };
+            let (pipe2_r, pipe2_w) = pipe_with_capacity(DEFAULT_CAPACITY).expect("pipe");
             let (sock_a, sock_b) = UnixStream::pair().expect("socketpair");
             let mut file = tempfile::tempfile().expect("temp file");
             if matches!(kind, Kind::SendfileSocket) {
@@ -96,6 +107,8 @@ mod linux {
             Ends {
                 pipe_r,
                 pipe_w,
+                pipe2_r,
+                pipe2_w,
                 sock_a,
                 sock_b,
                 file,
@@ -126,6 +139,17 @@ mod linux {
                 Kind::Copy => write_all(ends.pipe_w.as_fd(), src).expect("write"),
                 Kind::Vmsplice | Kind::SpliceFile => {
                     pipe::vmsplice(ends.pipe_w.as_fd(), src).expect("vmsplice");
+                }
+                Kind::SplicePipe | Kind::SpliceSocket => {
+                    let to = if matches!(kind, Kind::SplicePipe) {
+                        ends.pipe2_w.as_fd()
+                    } else {
+                        ends.sock_a.as_fd()
+                    };
+                    let t =
+                        pipe::vmsplice_splice(ends.pipe_r.as_fd(), ends.pipe_w.as_fd(), to, src)
+                            .expect("vmsplice + splice");
+                    assert_eq!(t.bytes, c as u64);
                 }
                 Kind::SendfileSocket => {
                     if off + c as u64 > FILE_SPAN {
@@ -172,7 +196,10 @@ mod linux {
                         .expect("splice to file");
                     assert_eq!(t.bytes, c as u64);
                 }
-                Kind::SendfileSocket => {
+                Kind::SplicePipe => {
+                    assert_eq!(read_full(ends.pipe2_r.as_fd(), sink).expect("read"), c);
+                }
+                Kind::SendfileSocket | Kind::SpliceSocket => {
                     assert_eq!(read_full(ends.sock_b.as_fd(), sink).expect("read"), c);
                 }
             }
@@ -191,12 +218,18 @@ mod linux {
 
     pub fn benches(c: &mut Criterion) {
         let profile = Profile::from_env();
+        // Quick: seven paths share the time five had, so that this file and the spawn suite
+        // stay within their 14 s together (about 5.4 s here for 22 ids).
+        let measurement = match profile {
+            Profile::Quick => profile.brief_measurement() * 5 / 7,
+            Profile::Default => profile.brief_measurement(),
+        };
         let mut group = c.benchmark_group("pipe");
         group
             .sampling_mode(SamplingMode::Flat)
             .sample_size(profile.sample_size())
             .warm_up_time(profile.brief_warm_up())
-            .measurement_time(profile.brief_measurement());
+            .measurement_time(measurement);
         for chunk in [4usize << 10, 64 << 10, 1 << 20] {
             let label = if chunk >= 1 << 20 {
                 format!("{}MiB", chunk >> 20)
@@ -204,12 +237,16 @@ mod linux {
                 format!("{}KiB", chunk >> 10)
             };
             group.throughput(Throughput::Bytes(chunk as u64));
-            let src: Vec<u8> = (0..chunk).map(|i| i as u8).collect();
+            // Page-aligned, as a buffer meant for vmsplice would be: every path reads the same
+            // bytes, and a chunk occupies chunk / 4 KiB pipe slots, not one more.
+            let backing: Vec<u8> = (0..chunk + 4096).map(|i| i as u8).collect();
+            let skip = backing.as_ptr().align_offset(4096);
+            let src = &backing[skip..skip + chunk];
             let mut sink = vec![0u8; chunk];
             for kind in Kind::ALL {
                 let ends = Ends::new(kind);
                 group.bench_function(BenchmarkId::new(kind.name(), &label), |b| {
-                    b.iter_custom(|iters| sample(kind, &ends, &src, &mut sink, iters))
+                    b.iter_custom(|iters| sample(kind, &ends, src, &mut sink, iters))
                 });
             }
         }

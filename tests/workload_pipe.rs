@@ -1,7 +1,7 @@
 //! `workload::pipe` under signals: a handler installed without `SA_RESTART` makes blocked
-//! `write`, `read`, `splice` and `vmsplice` calls fail with `EINTR` or return short; the
-//! loops must carry on and deliver every byte in order. A process-wide handler is why this
-//! lives in its own test binary.
+//! `write`, `read`, `splice` and `vmsplice` calls (alone and chained by `vmsplice_splice`)
+//! fail with `EINTR` or return short; the loops must carry on and deliver every byte in order.
+//! A process-wide handler is why this lives in its own test binary.
 #![cfg(target_os = "linux")]
 
 use std::os::fd::AsFd;
@@ -43,7 +43,7 @@ fn pester(thread: libc::pthread_t, stop: &AtomicBool) {
 fn every_path_survives_eintr_with_slow_readers() {
     install_handler();
     let data = pattern(4 << 20);
-    for path in ["copy", "vmsplice", "splice"] {
+    for path in ["copy", "vmsplice", "splice", "vmsplice_splice"] {
         let (r, w) = pipe_with_capacity(4096).unwrap();
         let (r2, w2) = pipe_with_capacity(4096).unwrap();
         let stop = AtomicBool::new(false);
@@ -58,6 +58,12 @@ fn every_path_survives_eintr_with_slow_readers() {
                     "copy" => write_all(w.as_fd(), d).unwrap(),
                     "vmsplice" => {
                         pipe::vmsplice(w.as_fd(), d).unwrap();
+                    }
+                    "vmsplice_splice" => {
+                        // Through a one-page pipe, spliced on into the slow reader's pipe.
+                        let t =
+                            pipe::vmsplice_splice(r2.as_fd(), w2.as_fd(), w.as_fd(), d).unwrap();
+                        assert_eq!(t.bytes, d.len() as u64);
                     }
                     _ => {
                         // Relay: data into pipe 2 on another thread, spliced on into pipe 1.

@@ -6,6 +6,8 @@
 //! - [`vmsplice`]: user memory into a pipe by reference (the reader's `read` is then the only
 //!   copy).
 //! - [`sendfile`]: a file to a socket or a pipe inside the kernel.
+//! - [`vmsplice_splice`]: user memory to a socket, pipe or file through a pipe, by reference
+//!   in and spliced out, from one thread without deadlocking on a full pipe.
 //!
 //! Each zero-copy function falls back to copying, automatically and only before any byte has
 //! moved, when the kernel refuses the pair of descriptors (`EINVAL`, `ESPIPE`, `ENOSYS`, or
@@ -311,6 +313,59 @@ pub fn vmsplice(to: BorrowedFd<'_>, buf: &[u8]) -> io::Result<Transfer> {
         bytes: buf.len() as u64,
         path: Path::Vmsplice,
     })
+}
+
+/// Moves all of `buf` to `to` (a socket, a pipe, a file) through the pipe `(pipe_r, pipe_w)`
+/// without copying it in user space: [`vmsplice`] into the pipe, then [`splice`] on to `to`.
+///
+/// One thread fills and drains the pipe here, so a piece put in must always fit: `buf` goes in
+/// pieces that occupy at most the pipe's capacity (`F_GETPIPE_SZ`) in page slots, counting the
+/// partial pages at an unaligned start. A single `vmsplice` of the whole buffer would block
+/// forever once the buffer spans more pages than the pipe has slots (a 1 MiB heap buffer in a
+/// 1 MiB pipe, or 64 KiB in a pipe left at its 64 KiB default), with the pipe full and `to`
+/// empty. The pipe must be empty on entry and have no other reader; it is empty again on
+/// success. The same page-reuse rule as [`vmsplice`] holds until `to`'s reader has the bytes.
+pub fn vmsplice_splice(
+    pipe_r: BorrowedFd<'_>,
+    pipe_w: BorrowedFd<'_>,
+    to: BorrowedFd<'_>,
+    buf: &[u8],
+) -> io::Result<Transfer> {
+    // SAFETY: fcntl on a borrowed descriptor.
+    let cap = unsafe { libc::fcntl(pipe_w.as_raw_fd(), libc::F_GETPIPE_SZ) };
+    if cap <= 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let cap = cap as usize;
+    let page = page_size();
+    let mut rest = buf;
+    let mut path = Path::Splice;
+    while !rest.is_empty() {
+        // Pages spanned = ceil((start offset in its page + len) / page) <= cap / page slots.
+        let len = rest.len().min(cap - rest.as_ptr() as usize % page);
+        let (piece, tail) = rest.split_at(len);
+        if vmsplice(pipe_w, piece)?.path == Path::Copy {
+            path = Path::Copy;
+        }
+        let t = splice(pipe_r, to, Some(len as u64), len)?;
+        if t.bytes != len as u64 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        if t.path == Path::Copy {
+            path = Path::Copy;
+        }
+        rest = tail;
+    }
+    Ok(Transfer {
+        bytes: buf.len() as u64,
+        path,
+    })
+}
+
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if p > 0 { p as usize } else { 4096 }
 }
 
 /// Sends `len` bytes of the file `from`, starting at `offset`, to `to` (a socket, a pipe or a

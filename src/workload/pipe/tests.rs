@@ -262,3 +262,64 @@ fn pipeline_stage_that_fails_to_spawn_is_an_error() {
     let err = Pipeline::spawn(vec![Spawn::new("cat"), Spawn::new("/nonexistent/x")]).unwrap_err();
     assert!(matches!(err, SpawnError::NotFound { .. }), "{err:?}");
 }
+
+/// Runs `work` on its own thread and fails the test if it has not finished within 20 s, so a
+/// deadlock is a failure instead of a hung test run (the stuck thread is left behind).
+fn within_deadline<T: Send + 'static>(what: &str, work: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(work()).unwrap());
+    match rx.recv_timeout(std::time::Duration::from_secs(20)) {
+        Ok(v) => v,
+        Err(_) => panic!("{what}: no progress in 20 s (deadlock)"),
+    }
+}
+
+#[test]
+fn vmsplice_splice_moves_buffers_larger_than_the_pipe_without_deadlock() {
+    // The bench's old relay (one thread: vmsplice the whole chunk, then splice it on) hung as
+    // soon as a chunk spanned more pages than the pipe has slots. Unaligned 1 MiB and 64 KiB
+    // + 1 buffers through a 64 KiB pipe, to a socket and to a pipe, each read on another thread.
+    let data = std::sync::Arc::new(pattern((1 << 20) + 4097));
+    for (start, len, to_socket) in [
+        (1usize, 1 << 20, true),
+        (3, 65537, true),
+        (0, (1 << 20) + 4097, false),
+        (4095, 65536, false),
+    ] {
+        let d = data.clone();
+        let out = within_deadline("vmsplice_splice", move || {
+            let (r, w) = pipe().unwrap();
+            assert_eq!(
+                unsafe { libc::fcntl(w.as_raw_fd(), libc::F_GETPIPE_SZ) },
+                65536
+            );
+            let (to, from): (OwnedFd, OwnedFd) = if to_socket {
+                let (a, b) = UnixStream::pair().unwrap();
+                (a.into(), b.into())
+            } else {
+                let (r2, w2) = pipe().unwrap();
+                (w2, r2)
+            };
+            std::thread::scope(|s| {
+                let piece = &d[start..start + len];
+                s.spawn(move || {
+                    let t = vmsplice_splice(r.as_fd(), w.as_fd(), to.as_fd(), piece).unwrap();
+                    assert_eq!(
+                        t,
+                        Transfer {
+                            bytes: len as u64,
+                            path: Path::Splice
+                        }
+                    );
+                });
+                let mut out = Vec::new();
+                std::fs::File::from(from).read_to_end(&mut out).unwrap();
+                out
+            })
+        });
+        assert!(
+            out == data[start..start + len],
+            "start {start} len {len} socket {to_socket}"
+        );
+    }
+}
