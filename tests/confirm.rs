@@ -190,6 +190,18 @@ fn the_baseline_commit_is_checked_out_beside_the_work_tree_and_reused() {
     );
     assert_eq!(repo.branches(None).unwrap().count(), 1);
     assert!(repo.worktrees().unwrap().is_empty());
+    // The repository's index still matches HEAD: nothing the user staged is touched.
+    let mut opts = git2::StatusOptions::new();
+    opts.include_untracked(false);
+    let statuses = repo.statuses(Some(&mut opts)).unwrap();
+    let changed: Vec<_> = statuses
+        .iter()
+        .filter_map(|s| s.path().map(str::to_string))
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "the checkout changed the index: {changed:?}"
+    );
     std::fs::write(co.project_dir.join("scratch"), "x").unwrap();
     let again = prepare(&repo_dir.join("sub"), "HEAD~1", &cache).unwrap();
     assert!(again.project_dir.join("scratch").exists());

@@ -59,7 +59,11 @@ pub fn prepare(dir: &Path, rev: &str, cache: &Path) -> Result<Checkout> {
         }
         std::fs::create_dir_all(&dest).map_err(|e| Error::io(&dest, e))?;
         let mut co = CheckoutBuilder::new();
-        co.target_dir(&dest).force().recreate_missing(true);
+        // The user's index must stay as it is: only the files under `dest` are written.
+        co.target_dir(&dest)
+            .force()
+            .recreate_missing(true)
+            .update_index(false);
         repo.checkout_tree(commit.as_object(), Some(&mut co))
             .map_err(|e| {
                 Error::Git(format!(
