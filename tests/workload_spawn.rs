@@ -3,7 +3,6 @@
 //! function (tests in one binary run on parallel threads of one process).
 #![cfg(target_os = "linux")]
 
-use std::io::Read;
 use std::os::fd::AsRawFd;
 
 use perfgate::workload::pipe::Pipeline;
@@ -91,22 +90,18 @@ fn no_descriptor_leaks_no_zombies_and_only_three_streams_inherited() {
         .collect();
     for method in Method::ALL {
         // The list includes the directory handle the glob reads it through.
-        let mut child = Spawn::new("/bin/sh")
+        let (status, out, _) = Spawn::new("/bin/sh")
             .args(["-c", "cd /proc/self/fd && echo *"])
             .method(method)
             .stdin(Stdio::Null)
             .stdout(Stdio::Piped)
             .stderr(Stdio::Null)
             .spawn()
-            .unwrap();
-        let mut out = String::new();
-        child
-            .stdout
-            .take()
             .unwrap()
-            .read_to_string(&mut out)
+            .wait_with_output()
             .unwrap();
-        assert!(child.wait().unwrap().success());
+        assert!(status.success());
+        let out = String::from_utf8(out).unwrap();
         let fds: Vec<i32> = out.split_whitespace().map(|l| l.parse().unwrap()).collect();
         assert!(
             high.iter().all(|fd| !fds.contains(fd)),

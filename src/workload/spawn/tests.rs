@@ -48,21 +48,16 @@ fn pipes_carry_stdin_stdout_and_stderr() {
 #[test]
 fn bare_names_are_looked_up_in_path_and_args_arrive_intact() {
     each_method(|m| {
-        let mut child = Spawn::new("printf")
+        let (status, out, _) = Spawn::new("printf")
             .args(["%s|", "a b", "", "ü"])
             .stdout(Stdio::Piped)
             .method(m)
             .spawn()
-            .unwrap();
-        let mut out = String::new();
-        child
-            .stdout
-            .take()
             .unwrap()
-            .read_to_string(&mut out)
+            .wait_with_output()
             .unwrap();
-        assert!(child.wait().unwrap().success());
-        assert_eq!(out, "a b||ü|");
+        assert!(status.success());
+        assert_eq!(String::from_utf8(out).unwrap(), "a b||ü|");
     });
 }
 
