@@ -11,6 +11,7 @@ use crate::cli::{
     BaselineCommand, BaselineSource, BenchArgs, CheckArgs, Cli, CollectArgs, ColorChoice, Command,
     CompareArgs, EvalNoiseArgs, RefreshArgs, RunArgs, ShowArgs,
 };
+use crate::collect::profile::PROFILE_ENV;
 use crate::collect::{self, CollectOptions, DEFAULT_STALE_GAP, run::BenchRun};
 use crate::compare::{self, Comparison, Sources};
 use crate::config::{self, Config};
@@ -395,7 +396,7 @@ fn cmd_check_ab(ctx: &Ctx, a: &CheckArgs, rev: &str) -> Result<i32> {
         "perfgate: measuring {rev} (commit {}) and the current code on this machine",
         &checkout.commit[..12]
     );
-    let base = run_side(&a.bench, &a.ab_target_dir, &checkout, None, "base-0")?;
+    let base = run_side(&a.bench, &a.ab_target_dir, &checkout)?;
     let current = run_suite(ctx, &a.bench, &a.output)?;
     let sources = Sources {
         baseline: format!("{rev} (commit {}), measured here", &checkout.commit[..12]),
@@ -409,43 +410,32 @@ fn cmd_check_ab(ctx: &Ctx, a: &CheckArgs, rev: &str) -> Result<i32> {
     report_comparison(ctx, &cmp, a.format)
 }
 
-/// One run of the baseline commit's build (`filter`: only those benchmarks).
+/// One run of the whole suite with the baseline commit's build.
 fn run_side(
     bench: &BenchArgs,
     target_dir: &Path,
     checkout: &crate::confirm::worktree::Checkout,
-    filter: Option<&str>,
-    name: &str,
 ) -> Result<Snapshot> {
-    let dir = Path::new(AB_DIR);
     let target = std::path::absolute(target_dir).map_err(|e| Error::io(target_dir, e))?;
     let mut b = bench.clone();
-    b.criterion_dir =
-        Some(std::path::absolute(dir.join("criterion-base")).map_err(|e| Error::io(dir, e))?);
-    if let Some(f) = filter {
-        b.cargo_args = with_filter(&bench.cargo_args, f);
-    }
+    b.criterion_dir = Some(ab_path("criterion-base")?);
     let env = [("CARGO_TARGET_DIR".to_string(), target.display().to_string())];
-    run_suite_in(
-        &b,
-        &dir.join(format!("{name}.json")),
-        &checkout.project_dir,
-        &env,
-    )
+    run_suite_in(&b, &ab_path("base.json")?, &checkout.project_dir, &env)
 }
 
-/// `cargo bench` arguments with a criterion filter added after the user's own.
-fn with_filter(cargo_args: &[String], filter: &str) -> Vec<String> {
-    let mut args = cargo_args.to_vec();
-    if !args.iter().any(|a| a == "--") {
-        args.push("--".into());
-    }
-    args.push(filter.to_string());
-    args
+/// The measurement profile of confirmation rounds: many short rounds interleave the two builds
+/// more finely than a few long ones (benches that do not read `PERFGATE_PROFILE` keep their
+/// own length).
+const CONFIRM_PROFILE: &str = "quick";
+
+/// `dir` under [`AB_DIR`], absolute: bench binaries run in their package's directory.
+fn ab_path(name: &str) -> Result<PathBuf> {
+    let p = Path::new(AB_DIR).join(name);
+    std::path::absolute(&p).map_err(|e| Error::io(&p, e))
 }
 
 /// Re-measures `candidates` in paired rounds (the baseline commit's build and the current
-/// build, in alternating order) and re-judges their rows.
+/// build, benchmark by benchmark, in alternating order) and re-judges their rows.
 fn confirm(
     ctx: &Ctx,
     a: &CheckArgs,
@@ -453,49 +443,44 @@ fn confirm(
     candidates: &[String],
     cmp: &mut Comparison,
 ) -> Result<()> {
-    let filter = crate::confirm::exact_filter(candidates);
+    use crate::confirm::bench::{BenchBuild, BuildPair, SideRuns};
     eprintln!(
         "perfgate: {} candidate regression(s); confirming in {} paired rounds against commit {}",
         candidates.len(),
         a.confirm_rounds,
         &checkout.commit[..12]
     );
-    let dir = Path::new(AB_DIR);
-    let mut cur_bench = a.bench.clone();
-    cur_bench.cargo_args = with_filter(&a.bench.cargo_args, &filter);
-    cur_bench.criterion_dir =
-        Some(std::path::absolute(dir.join("criterion-current")).map_err(|e| Error::io(dir, e))?);
-    let mut rounds = Vec::new();
-    for r in 0..a.confirm_rounds {
-        eprintln!("perfgate: paired round {} of {}", r + 1, a.confirm_rounds);
-        let n = r + 1;
-        let run_base = || {
-            run_side(
-                &a.bench,
-                &a.ab_target_dir,
-                checkout,
-                Some(&filter),
-                &format!("base-{n}"),
-            )
-        };
-        let run_current = || {
-            run_suite_in(
-                &cur_bench,
-                &dir.join(format!("current-{n}.json")),
-                &ctx.cwd,
-                &[],
-            )
-        };
-        // Alternate the order (AB, BA, ...) so that neither build always runs first.
-        let pair = if r % 2 == 0 {
-            let b = run_base()?;
-            (b, run_current()?)
-        } else {
-            let c = run_current()?;
-            (run_base()?, c)
-        };
-        rounds.push(pair);
-    }
+    let target =
+        std::path::absolute(&a.ab_target_dir).map_err(|e| Error::io(&a.ab_target_dir, e))?;
+    let base_env = [("CARGO_TARGET_DIR".to_string(), target.display().to_string())];
+    eprintln!(
+        "perfgate: building the benches of commit {}",
+        &checkout.commit[..12]
+    );
+    let base_build = BenchBuild::build(&checkout.project_dir, &a.bench.cargo_args, &base_env)?;
+    let current_build = BenchBuild::build(&ctx.cwd, &a.bench.cargo_args, &[])?;
+    let profile = vec![(PROFILE_ENV.to_string(), CONFIRM_PROFILE.to_string())];
+    let mut pair = BuildPair {
+        baseline: SideRuns::new(
+            base_build,
+            &checkout.project_dir,
+            &ab_path("confirm-base")?,
+            profile.clone(),
+        )?,
+        current: SideRuns::new(
+            current_build,
+            &ctx.cwd,
+            &ab_path("confirm-current")?,
+            profile,
+        )?,
+        testbed: a.bench.testbed.clone(),
+    };
+    let rounds = crate::confirm::rounds::measure(
+        &mut pair,
+        candidates,
+        a.confirm_rounds as usize,
+        &mut |m| eprintln!("perfgate: {m}"),
+    )?;
     crate::confirm::apply(cmp, candidates, &rounds, ctx.config.alpha);
     Ok(())
 }
@@ -590,9 +575,50 @@ fn cmd_eval_noise(ctx: &Ctx, a: EvalNoiseArgs) -> Result<i32> {
         let log = std::fs::read_to_string(&log_path).map_err(|e| Error::io(&log_path, e))?;
         Ok((snap, log))
     };
-    let eval = crate::eval::evaluate(&opts, &ctx.config, &mut run, &mut |m| {
+    // Confirmation as `check` does it, except that both sides are the same build and only the
+    // environment (the injected regression) differs.
+    let mut build: Option<crate::confirm::bench::BenchBuild> = None;
+    let mut confirm = |v: &crate::eval::Variant,
+                       candidates: &[String],
+                       rounds: u32,
+                       progress: &mut dyn FnMut(&str)| {
+        use crate::confirm::bench::{BenchBuild, BuildPair, SideRuns};
+        if build.is_none() {
+            build = Some(BenchBuild::build(
+                &ctx.cwd,
+                &["--bench".into(), "calibrate".into()],
+                &[],
+            )?);
+        }
+        let b = build.clone().expect("built above");
+        let profile = (PROFILE_ENV.to_string(), CONFIRM_PROFILE.to_string());
+        let mut variant_env = vec![profile.clone()];
+        variant_env.extend(v.env.iter().cloned());
+        let dir = std::path::absolute("target/perfgate/eval")
+            .map_err(|e| Error::io("target/perfgate/eval", e))?;
+        let mut pair = BuildPair {
+            baseline: SideRuns::new(
+                b.clone(),
+                &ctx.cwd,
+                &dir.join("confirm-base"),
+                vec![profile],
+            )?,
+            current: SideRuns::new(b, &ctx.cwd, &dir.join("confirm-variant"), variant_env)?,
+            testbed: None,
+        };
+        crate::confirm::rounds::measure(&mut pair, candidates, rounds as usize, progress)
+    };
+    let eval = crate::eval::evaluate(&opts, &ctx.config, &mut run, &mut confirm, &mut |m| {
         eprintln!("perfgate: eval-noise: {m}")
     })?;
+    if !eval.paired.is_empty() {
+        let path = Path::new("target/perfgate/eval/paired-rounds.txt");
+        std::fs::write(path, eval.paired.join("\n") + "\n").map_err(|e| Error::io(path, e))?;
+        eprintln!(
+            "perfgate: eval-noise: the paired rounds of every confirmation -> {}",
+            path.display()
+        );
+    }
     out(&crate::eval::render(&eval))?;
     Ok(EXIT_PASS)
 }

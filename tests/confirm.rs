@@ -135,8 +135,25 @@ fn check_confirms_a_real_regression_and_overturns_a_false_one() {
             .starts_with("confirmed in 3 paired rounds: throughput -"),
         "{sum}"
     );
-    // Four times the work: throughput is a quarter or so.
+    // Four times the work: throughput is a quarter or so, in every paired round.
     assert!(sum["change"].as_f64().unwrap() < -0.5, "{sum}");
+    let ratios = sum["confirmation"]["ratios"].as_array().unwrap();
+    assert_eq!(ratios.len(), 3, "{sum}");
+    assert!(ratios.iter().all(|r| r.as_f64().unwrap() < 0.5), "{sum}");
+    // The rounds ran the bench binaries directly, one benchmark per invocation: each side's
+    // criterion output holds both candidates, each measured once per round.
+    for side in ["confirm-base", "confirm-current"] {
+        let log =
+            std::fs::read_to_string(dir.join("target/perfgate/ab").join(side).join("bench.log"))
+                .unwrap();
+        for id in ["fixture/sum", "standalone"] {
+            let runs = log
+                .lines()
+                .filter(|l| l.starts_with(&format!("Benchmarking {id}: Analyzing")))
+                .count();
+            assert_eq!(runs, 3, "{side}: {id}\n{log}");
+        }
+    }
     let standalone = row("standalone");
     assert_ne!(standalone["verdict"], "regressed", "{standalone}");
     assert!(

@@ -42,11 +42,19 @@ fn cargo() -> std::ffi::OsString {
 }
 
 /// Splits user args into cargo's and the bench harness's (after the first `--`).
-fn split_args(args: &[String]) -> (Vec<String>, Vec<String>) {
+pub fn split_args(args: &[String]) -> (Vec<String>, Vec<String>) {
     match args.iter().position(|a| a == "--") {
         Some(i) => (args[..i].to_vec(), args[i + 1..].to_vec()),
         None => (args.to_vec(), Vec::new()),
     }
+}
+
+/// Reads a criterion harness's `--list` output (`id: benchmark` per line).
+pub fn parse_list(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .filter_map(|l| l.strip_suffix(": benchmark").map(str::to_string))
+        .collect()
 }
 
 impl BenchRun {
@@ -84,11 +92,7 @@ impl BenchRun {
         if !out.status.success() {
             return None;
         }
-        let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| l.strip_suffix(": benchmark").map(str::to_string))
-            .collect();
-        Some(ids)
+        Some(parse_list(&String::from_utf8_lossy(&out.stdout)))
     }
 
     /// Runs `cargo bench`, showing progress on stderr, and keeps its output in `log_path`.

@@ -7,12 +7,15 @@
 //! update). `perfgate check` therefore treats its first verdicts as candidates: every benchmark
 //! with a gated metric that regressed, or that is inconclusive with its point estimate beyond
 //! the threshold, is run again in `rounds` rounds, each running the baseline commit's build
-//! and the current build back to back (in alternating order: AB, BA, AB, ...). The verdict then
-//! rests on the per-round ratios `current / baseline`: their geometric mean, a Student-t
+//! and the current build back to back, benchmark by benchmark, in alternating order
+//! ([`rounds`]), straight from the bench binaries ([`bench`]). The verdict then rests on the
+//! per-round ratios `current / baseline`: their geometric mean, a Student-t
 //! interval of the mean log ratio (df = rounds - 1) and its p-value, judged by the usual rule
 //! ([`crate::compare::judge`]) against the configured threshold, not widened for noise, since
 //! pairing cancels the drift between runs.
 
+pub mod bench;
+pub mod rounds;
 pub mod worktree;
 
 use serde::Serialize;
@@ -25,7 +28,7 @@ use crate::compare::{Comparison, Metric, Row, Verdict, judge};
 use crate::stats::{self, Change};
 
 /// How a row's verdict was re-judged.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Confirmation {
     /// Paired rounds measured.
     pub rounds: usize,
@@ -33,6 +36,9 @@ pub struct Confirmation {
     pub first_verdict: Verdict,
     /// The change measured by the first comparison.
     pub first_change: Option<f64>,
+    /// The metric's ratio `current / baseline` in each paired round, in round order: what the
+    /// verdict rests on, kept so that a surprising verdict can be checked.
+    pub ratios: Vec<f64>,
 }
 
 /// The benchmarks worth re-measuring: those with a gated metric that regressed, or that is
@@ -62,6 +68,17 @@ fn worse_than_configured(r: &Row) -> bool {
     badness > t.abs()
 }
 
+/// The ratios `current / baseline` of `metric` in the rounds where both sides have a positive
+/// value.
+pub fn paired_ratios(metric: Metric, pairs: &[(&Benchmark, &Benchmark)]) -> Vec<f64> {
+    pairs
+        .iter()
+        .filter_map(|(b, c)| Some((metric_value(b, metric)?, metric_value(c, metric)?)))
+        .filter(|(b, c)| *b > 0.0 && *c > 0.0)
+        .map(|(b, c)| c / b)
+        .collect()
+}
+
 /// The change of `metric` over paired rounds `(baseline run, current run)`; `None` with fewer
 /// than two usable rounds.
 pub fn paired_change(
@@ -69,11 +86,9 @@ pub fn paired_change(
     pairs: &[(&Benchmark, &Benchmark)],
     confidence: f64,
 ) -> Option<Change> {
-    let logs: Vec<f64> = pairs
-        .iter()
-        .filter_map(|(b, c)| Some((metric_value(b, metric)?, metric_value(c, metric)?)))
-        .filter(|(b, c)| *b > 0.0 && *c > 0.0)
-        .map(|(b, c)| (c / b).ln())
+    let logs: Vec<f64> = paired_ratios(metric, pairs)
+        .into_iter()
+        .map(f64::ln)
         .collect();
     let n = logs.len();
     if n < 2 {
@@ -162,6 +177,7 @@ pub fn apply(
             rounds: n,
             first_verdict: row.verdict,
             first_change: row.change,
+            ratios: paired_ratios(metric, &pairs),
         });
         row.verdict = verdict;
         row.fails = verdict == Verdict::Regressed;

@@ -26,6 +26,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
 use crate::baseline::schema::{Snapshot, SnapshotKind};
+use crate::compare::metric::format_pct;
 use crate::compare::{self, Sources};
 use crate::config::Config;
 use crate::error::Result;
@@ -180,6 +181,9 @@ pub struct Evaluation {
     pub results: Vec<(Variant, Tally)>,
     /// The baseline the comparisons were made against.
     pub baseline: Snapshot,
+    /// One line per re-measured (benchmark, metric): the first and the confirmed verdict and
+    /// the per-round ratios they rest on.
+    pub paired: Vec<String>,
 }
 
 /// Settings of an evaluation.
@@ -201,11 +205,18 @@ pub struct EvalOptions {
 pub type RunSuite<'a> =
     dyn FnMut(&[(String, String)], &[String]) -> Result<(Snapshot, String)> + 'a;
 
+/// Confirmation of a variant's candidates, as `check` does it: the unchanged code and the
+/// variant in `rounds` paired rounds of only `candidates`; returns, per round, the unchanged
+/// code's results and the variant's.
+pub type ConfirmRounds<'a> = dyn FnMut(&Variant, &[String], u32, &mut dyn FnMut(&str)) -> Result<Vec<(Snapshot, Snapshot)>>
+    + 'a;
+
 /// Runs the evaluation (see the module documentation). `progress` receives one line per step.
 pub fn evaluate(
     opts: &EvalOptions,
     cfg: &Config,
     run: &mut RunSuite<'_>,
+    confirm: &mut ConfirmRounds<'_>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Evaluation> {
     let mut base_runs = Vec::new();
@@ -220,6 +231,7 @@ pub fn evaluate(
         results: "eval run".into(),
     };
     let mut tallies = vec![Tally::default(); opts.variants.len()];
+    let mut paired = Vec::new();
     let save = vec![
         "--save-baseline".to_string(),
         CRITERION_BASELINE.to_string(),
@@ -248,28 +260,29 @@ pub fn evaluate(
             let first_flagged = flagged_benchmarks(&cmp);
             let candidates = crate::confirm::candidates(&cmp);
             if opts.confirm_rounds > 0 && !candidates.is_empty() {
-                // As `check` does: the unchanged and the changed code interleaved, only the
-                // candidate benchmarks.
-                let filter = vec![crate::confirm::exact_filter(&candidates)];
-                let mut pairs = Vec::new();
-                for r in 0..opts.confirm_rounds {
-                    progress(&format!(
-                        "round {} of {}: {}: paired round {} of {}",
-                        round + 1,
-                        opts.rounds,
-                        v.name,
-                        r + 1,
-                        opts.confirm_rounds
-                    ));
-                    pairs.push(if r % 2 == 0 {
-                        let a = run(&[], &filter)?.0;
-                        (a, run(&v.env, &filter)?.0)
-                    } else {
-                        let b = run(&v.env, &filter)?.0;
-                        (run(&[], &filter)?.0, b)
-                    });
-                }
+                let label = format!("round {} of {}: {}", round + 1, opts.rounds, v.name);
+                let pairs = confirm(v, &candidates, opts.confirm_rounds, &mut |m| {
+                    progress(&format!("{label}: {m}"))
+                })?;
                 crate::confirm::apply(&mut cmp, &candidates, &pairs, cfg.alpha);
+                for r in cmp.rows.iter() {
+                    if let (Some(c), Some(m)) = (&r.confirmation, r.metric) {
+                        let ratios: Vec<String> =
+                            c.ratios.iter().map(|x| format!("{x:.4}")).collect();
+                        paired.push(format!(
+                            "round {} | {} | {} {m}: first {} {}, after {} paired rounds {} {}; ratios current/baseline: {}",
+                            round + 1,
+                            v.name,
+                            crate::report::terminal_safe(&r.benchmark),
+                            c.first_change.map_or("-".into(), format_pct),
+                            c.first_verdict.name(),
+                            c.rounds,
+                            r.change.map_or("-".into(), format_pct),
+                            r.verdict.name(),
+                            ratios.join(" ")
+                        ));
+                    }
+                }
             }
             let ids: Vec<&str> = snap.benchmarks.iter().map(|b| b.id.as_str()).collect();
             tallies[i].first_flagged += first_flagged;
@@ -282,6 +295,7 @@ pub fn evaluate(
         confirm_rounds: opts.confirm_rounds,
         results: opts.variants.iter().cloned().zip(tallies).collect(),
         baseline,
+        paired,
     })
 }
 
@@ -422,9 +436,16 @@ other/bench             time:   [1.0 ns 1.0 ns 1.0 ns]
             variants: variants(&[0.03, 0.2], (0.02, 5.0)),
         };
         let mut steps = Vec::new();
-        let e = evaluate(&opts, &Config::default_config(), &mut fake_run, &mut |m| {
-            steps.push(m.to_string())
-        })
+        let mut no_confirm = |_: &Variant, _: &[String], _: u32, _: &mut dyn FnMut(&str)| {
+            panic!("confirmation is off")
+        };
+        let e = evaluate(
+            &opts,
+            &Config::default_config(),
+            &mut fake_run,
+            &mut no_confirm,
+            &mut |m| steps.push(m.to_string()),
+        )
         .unwrap();
         // 2 baseline runs, then per round a reference run and 4 variants.
         assert_eq!(steps.len(), 2 + 3 * 5);
@@ -465,23 +486,46 @@ other/bench             time:   [1.0 ns 1.0 ns 1.0 ns]
             variants: variants(&[0.2], (0.02, 5.0)),
         };
         let mut steps = Vec::new();
-        let mut filters = Vec::new();
-        let mut run = |env: &[(String, String)], harness: &[String]| {
-            if let Some(f) = harness.first().filter(|h| h.starts_with('^')) {
-                filters.push(f.clone());
-            }
-            fake_run(env, harness)
+        let mut confirmed = Vec::new();
+        let mut confirm = |v: &Variant, ids: &[String], rounds: u32, p: &mut dyn FnMut(&str)| {
+            confirmed.push((v.name.clone(), ids.to_vec()));
+            (0..rounds)
+                .map(|r| {
+                    p(&format!("paired round {}", r + 1));
+                    Ok((fake_run(&[], &[])?.0, fake_run(&v.env, &[])?.0))
+                })
+                .collect()
         };
-        let e = evaluate(&opts, &Config::default_config(), &mut run, &mut |m| {
-            steps.push(m.to_string())
-        })
+        let e = evaluate(
+            &opts,
+            &Config::default_config(),
+            &mut fake_run,
+            &mut confirm,
+            &mut |m| steps.push(m.to_string()),
+        )
         .unwrap();
         // Per round: reference, A/A, -20% (+3 paired rounds), tail.
         assert_eq!(steps.len(), 1 + 2 * (4 + 3));
-        assert_eq!(filters.len(), 2 * 3 * 2);
-        assert!(filters.iter().all(|f| f == "^(?:calibrate/throughput)$"));
+        assert_eq!(
+            steps[5],
+            "round 1 of 2: A/B throughput -20%: paired round 2"
+        );
+        let ids = vec!["calibrate/throughput".to_string()];
+        assert_eq!(
+            confirmed,
+            vec![
+                ("A/B throughput -20%".to_string(), ids.clone()),
+                ("A/B throughput -20%".to_string(), ids)
+            ]
+        );
         let (_, big) = &e.results[1];
         assert_eq!((big.first_flagged, big.benchmarks_failed), (2, 2));
+        assert_eq!(e.paired.len(), 2);
+        assert!(
+            e.paired[0].contains("ratios current/baseline: 0.8003 0.8003 0.8003"),
+            "{}",
+            e.paired[0]
+        );
         let row_text = render(&e);
         assert!(
             row_text.contains("confirmed in 3 paired rounds"),

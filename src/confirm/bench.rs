@@ -1,0 +1,363 @@
+//! The bench binaries of a crate, built once with `cargo bench --no-run` and then run
+//! directly, one benchmark per invocation.
+//!
+//! Confirmation interleaves the two builds benchmark by benchmark, dozens of times. Going
+//! through `cargo bench` for each of those would pay cargo's start-up and freshness check every
+//! time (about as long as a short benchmark) and would put a benchmark's two measurements
+//! further apart in time, which is exactly what the interleaving is meant to avoid. Cargo's
+//! JSON messages name each bench executable; running it as cargo would (`<exe> --bench
+//! [harness args] <filter>`, in the package's directory) gives criterion the same arguments
+//! `cargo bench -- ...` does.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::SystemTime;
+
+use serde::Deserialize;
+
+use super::rounds::{PairedRunner, Side};
+use crate::baseline::schema::Snapshot;
+use crate::collect::run::{parse_list, split_args};
+use crate::collect::{CollectOptions, DEFAULT_STALE_GAP};
+use crate::error::{Error, Result};
+
+/// One bench executable and the benchmark ids it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BenchBinary {
+    /// The bench target's name (`cargo bench --bench NAME`).
+    pub name: String,
+    /// The executable.
+    pub path: PathBuf,
+    /// The package's directory: cargo runs benches there, and so do we.
+    pub package_dir: PathBuf,
+    /// Benchmark ids, from `<exe> --bench --list`.
+    pub ids: Vec<String>,
+}
+
+/// The bench binaries of one build of a crate.
+#[derive(Debug, Clone)]
+pub struct BenchBuild {
+    /// The executables, in cargo's order.
+    pub binaries: Vec<BenchBinary>,
+    /// Harness arguments the user gave after `--`, passed to every invocation.
+    pub harness_args: Vec<String>,
+    /// Environment for every invocation.
+    pub env: Vec<(String, String)>,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    reason: String,
+    #[serde(default)]
+    target: Option<Target>,
+    #[serde(default)]
+    executable: Option<PathBuf>,
+    #[serde(default)]
+    manifest_path: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+struct Target {
+    name: String,
+    kind: Vec<String>,
+}
+
+/// The bench executables named in cargo's `--message-format=json` output: artifacts of bench
+/// targets that have an executable, as `(target name, executable, package directory)`.
+pub fn parse_artifacts(json_lines: &str) -> Vec<(String, PathBuf, PathBuf)> {
+    json_lines
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Message>(l).ok())
+        .filter(|m| m.reason == "compiler-artifact")
+        .filter_map(|m| {
+            let t = m.target?;
+            if !t.kind.iter().any(|k| k == "bench") {
+                return None;
+            }
+            let dir = m.manifest_path?.parent()?.to_path_buf();
+            Some((t.name, m.executable?, dir))
+        })
+        .collect()
+}
+
+fn output_tail(bytes: &[u8], lines: usize) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+impl BenchBuild {
+    /// Builds the bench targets of the crate in `project_dir` (`cargo bench --no-run` with the
+    /// cargo part of `cargo_args`, and `env`, e.g. `CARGO_TARGET_DIR`) and lists each one's
+    /// benchmarks.
+    pub fn build(
+        project_dir: &Path,
+        cargo_args: &[String],
+        env: &[(String, String)],
+    ) -> Result<BenchBuild> {
+        let (cargo_part, harness_args) = split_args(cargo_args);
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let out = Command::new(cargo)
+            .args([
+                "bench",
+                "--no-run",
+                "--message-format=json-render-diagnostics",
+            ])
+            .args(&cargo_part)
+            .current_dir(project_dir)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| Error::Command(format!("cannot run cargo bench --no-run: {e}")))?;
+        if !out.status.success() {
+            return Err(Error::Command(format!(
+                "cargo bench --no-run in {} failed ({}):\n{}",
+                project_dir.display(),
+                out.status,
+                output_tail(&out.stderr, 20)
+            )));
+        }
+        let mut binaries = Vec::new();
+        for (name, path, package_dir) in parse_artifacts(&String::from_utf8_lossy(&out.stdout)) {
+            let mut b = BenchBinary {
+                name,
+                path,
+                package_dir,
+                ids: Vec::new(),
+            };
+            b.ids = b.list(env)?;
+            binaries.push(b);
+        }
+        Ok(BenchBuild {
+            binaries,
+            harness_args,
+            env: env.to_vec(),
+        })
+    }
+
+    /// The binaries that hold benchmark `id`.
+    pub fn holding<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a BenchBinary> + 'a {
+        self.binaries
+            .iter()
+            .filter(move |b| b.ids.iter().any(|i| i == id))
+    }
+
+    /// Runs exactly benchmark `id` once in every binary that holds it, with `extra_env` on top
+    /// of the build's environment, appending the output to `log`. Returns how many binaries
+    /// ran it.
+    pub fn run(
+        &self,
+        id: &str,
+        extra_env: &[(String, String)],
+        log: &mut File,
+        log_path: &Path,
+    ) -> Result<usize> {
+        let filter = super::exact_filter(&[id.to_string()]);
+        let mut ran = 0;
+        for b in self.holding(id) {
+            let err = log.try_clone().map_err(|e| Error::io(log_path, e))?;
+            let out = log.try_clone().map_err(|e| Error::io(log_path, e))?;
+            let status = b
+                .command(&self.env)
+                .envs(extra_env.iter().map(|(k, v)| (k, v)))
+                .arg("--bench")
+                .args(&self.harness_args)
+                .arg(&filter)
+                .stdin(Stdio::null())
+                .stdout(out)
+                .stderr(err)
+                .status()
+                .map_err(|e| Error::Command(format!("cannot run {}: {e}", b.path.display())))?;
+            if !status.success() {
+                return Err(Error::Command(format!(
+                    "bench {} failed on {id:?} ({status}); its output is in {}",
+                    b.name,
+                    log_path.display()
+                )));
+            }
+            ran += 1;
+        }
+        Ok(ran)
+    }
+}
+
+impl BenchBinary {
+    fn command(&self, env: &[(String, String)]) -> Command {
+        let mut cmd = Command::new(&self.path);
+        // Cargo runs a bench in its package's directory with the manifest directory set.
+        cmd.current_dir(&self.package_dir)
+            .env("CARGO_MANIFEST_DIR", &self.package_dir)
+            .envs(env.iter().map(|(k, v)| (k, v)));
+        cmd
+    }
+
+    fn list(&self, env: &[(String, String)]) -> Result<Vec<String>> {
+        let out = self
+            .command(env)
+            .args(["--bench", "--list"])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| Error::Command(format!("cannot run {}: {e}", self.path.display())))?;
+        if !out.status.success() {
+            return Err(Error::Command(format!(
+                "{} --bench --list failed ({}): {}",
+                self.path.display(),
+                out.status,
+                output_tail(&out.stderr, 5)
+            )));
+        }
+        Ok(parse_list(&String::from_utf8_lossy(&out.stdout)))
+    }
+}
+
+/// One side of a confirmation: a build and where its runs write.
+#[derive(Debug)]
+pub struct SideRuns {
+    /// The build.
+    pub build: BenchBuild,
+    /// The crate's directory (for the git metadata of the collected results).
+    pub project_dir: PathBuf,
+    /// `CRITERION_HOME` of this side's runs; latency logs go beside it.
+    pub criterion_home: PathBuf,
+    /// Environment on top of the build's (e.g. the profile, calibration settings).
+    pub extra_env: Vec<(String, String)>,
+    /// Where the benches' output is appended.
+    pub log_path: PathBuf,
+    log: Option<File>,
+}
+
+impl SideRuns {
+    /// A side writing under `dir` (`dir/criterion`, `dir/bench.log`), which is emptied first
+    /// so that results of an earlier confirmation cannot be mistaken for this one's.
+    pub fn new(
+        build: BenchBuild,
+        project_dir: &Path,
+        dir: &Path,
+        extra_env: Vec<(String, String)>,
+    ) -> Result<SideRuns> {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let criterion_home = dir.join("criterion");
+        std::fs::create_dir_all(&criterion_home).map_err(|e| Error::io(&criterion_home, e))?;
+        Ok(SideRuns {
+            build,
+            project_dir: project_dir.to_path_buf(),
+            criterion_home,
+            extra_env,
+            log_path: dir.join("bench.log"),
+            log: None,
+        })
+    }
+
+    fn latency_dir(&self) -> PathBuf {
+        self.criterion_home
+            .join(crate::collect::recorder::LATENCY_SUBDIR)
+    }
+
+    fn run(&mut self, id: &str) -> Result<()> {
+        if self.log.is_none() {
+            let f = File::create(&self.log_path).map_err(|e| Error::io(&self.log_path, e))?;
+            self.log = Some(f);
+        }
+        let mut env = vec![
+            (
+                "CRITERION_HOME".to_string(),
+                self.criterion_home.display().to_string(),
+            ),
+            (
+                crate::collect::recorder::LATENCY_DIR_ENV.to_string(),
+                self.latency_dir().display().to_string(),
+            ),
+        ];
+        env.extend(self.extra_env.iter().cloned());
+        let log = self.log.as_mut().expect("opened above");
+        self.build.run(id, &env, log, &self.log_path)?;
+        Ok(())
+    }
+
+    fn collect(&self, since: SystemTime, testbed: Option<&str>) -> Result<Snapshot> {
+        let opts = CollectOptions {
+            criterion_dir: self.criterion_home.clone(),
+            criterion_baseline: "new".into(),
+            since: Some(since),
+            stale_gap: DEFAULT_STALE_GAP,
+            latency_dir: Some(self.latency_dir()),
+            testbed: testbed.map(str::to_string),
+            project_dir: self.project_dir.clone(),
+        };
+        Ok(crate::collect::collect(&opts)?.snapshot)
+    }
+}
+
+/// The two sides of a confirmation, run directly from their bench binaries.
+#[derive(Debug)]
+pub struct BuildPair {
+    /// The baseline commit's build (or the unchanged code).
+    pub baseline: SideRuns,
+    /// The current build (or the changed code).
+    pub current: SideRuns,
+    /// The testbed name recorded in the collected results.
+    pub testbed: Option<String>,
+}
+
+impl BuildPair {
+    fn side(&mut self, side: Side) -> &mut SideRuns {
+        match side {
+            Side::Baseline => &mut self.baseline,
+            Side::Current => &mut self.current,
+        }
+    }
+}
+
+impl PairedRunner for BuildPair {
+    fn has(&self, side: Side, id: &str) -> bool {
+        let s = match side {
+            Side::Baseline => &self.baseline,
+            Side::Current => &self.current,
+        };
+        s.build.holding(id).next().is_some()
+    }
+
+    fn run(&mut self, side: Side, id: &str) -> Result<()> {
+        self.side(side).run(id)
+    }
+
+    fn collect(&mut self, side: Side, since: SystemTime) -> Result<Snapshot> {
+        let testbed = self.testbed.clone();
+        self.side(side).collect(since, testbed.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_bench_executables_in_cargo_messages() {
+        let json = r#"{"reason":"compiler-artifact","package_id":"x","manifest_path":"/w/p/Cargo.toml","target":{"kind":["lib"],"crate_types":["lib"],"name":"p","src_path":"/w/p/src/lib.rs"},"executable":null,"fresh":true}
+{"reason":"compiler-artifact","package_id":"x","manifest_path":"/w/p/Cargo.toml","target":{"kind":["bench"],"crate_types":["bin"],"name":"spawn","src_path":"/w/p/benches/spawn.rs"},"executable":"/w/t/release/deps/spawn-0123","fresh":true}
+{"reason":"compiler-artifact","package_id":"x","manifest_path":"/w/p/Cargo.toml","target":{"kind":["bin"],"crate_types":["bin"],"name":"tool","src_path":"/w/p/src/main.rs"},"executable":"/w/t/release/tool","fresh":true}
+not json at all
+{"reason":"build-finished","success":true}
+"#;
+        assert_eq!(
+            parse_artifacts(json),
+            vec![(
+                "spawn".to_string(),
+                PathBuf::from("/w/t/release/deps/spawn-0123"),
+                PathBuf::from("/w/p")
+            )]
+        );
+    }
+
+    #[test]
+    fn reads_criterion_lists() {
+        let out = "spawn/true/posix_spawn: benchmark\npipe/copy/4096: benchmark\n\nWarning: x\n";
+        assert_eq!(
+            parse_list(out),
+            vec!["spawn/true/posix_spawn", "pipe/copy/4096"]
+        );
+    }
+}
