@@ -475,12 +475,13 @@ fn confirm(
         )?,
         testbed: a.bench.testbed.clone(),
     };
-    let rounds = crate::confirm::rounds::measure(
-        &mut pair,
-        candidates,
-        a.confirm_rounds as usize,
-        &mut |m| eprintln!("perfgate: {m}"),
-    )?;
+    let plan = crate::confirm::rounds::Plan {
+        rounds: a.confirm_rounds as usize,
+        budget: Some(std::time::Duration::from_secs(a.confirm_budget)),
+    };
+    let rounds = crate::confirm::rounds::measure(&mut pair, candidates, plan, &mut |m| {
+        eprintln!("perfgate: {m}")
+    })?;
     crate::confirm::apply(cmp, candidates, &rounds, ctx.config.alpha);
     Ok(())
 }
@@ -606,7 +607,11 @@ fn cmd_eval_noise(ctx: &Ctx, a: EvalNoiseArgs) -> Result<i32> {
             current: SideRuns::new(b, &ctx.cwd, &dir.join("confirm-variant"), variant_env)?,
             testbed: None,
         };
-        crate::confirm::rounds::measure(&mut pair, candidates, rounds as usize, progress)
+        let plan = crate::confirm::rounds::Plan {
+            rounds: rounds as usize,
+            budget: None,
+        };
+        crate::confirm::rounds::measure(&mut pair, candidates, plan, progress)
     };
     let eval = crate::eval::evaluate(&opts, &ctx.config, &mut run, &mut confirm, &mut |m| {
         eprintln!("perfgate: eval-noise: {m}")

@@ -209,8 +209,12 @@ pub struct CheckArgs {
     /// Paired rounds that re-measure candidate regressions, the baseline commit's build and
     /// the current build interleaved on this machine, before the build fails (0: fail on the
     /// first comparison alone).
-    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(0..=100))]
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(0..=100))]
     pub confirm_rounds: u32,
+    /// Time for the paired rounds, in seconds: with many candidates, confirmation stops adding
+    /// rounds when the next one would overrun this, though never before 4 rounds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 180, value_parser = clap::value_parser!(u64).range(1..))]
+    pub confirm_budget: u64,
     /// No stored baseline: build and measure REF here, next to the current code (default REF:
     /// the merge-base of HEAD with the main branch). For a machine without a baseline of its
     /// own, or whose fingerprint differs from the baseline's.

@@ -7,7 +7,7 @@
 //! sides of one pair or neither. Pairing whole runs of the candidates was not enough: on a
 //! shared machine consecutive runs jump between levels about 12% apart (docs/noise.md).
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::baseline::schema::Snapshot;
 use crate::error::Result;
@@ -40,15 +40,47 @@ pub fn order(round: usize, k: usize) -> [Side; 2] {
     }
 }
 
-/// Measures `ids` in `rounds` paired rounds; returns, per round, the baseline side's results
-/// and the current side's. Benchmarks that one of the builds lacks are left out (their rows
-/// then say they were not re-measured).
+/// Rounds measured even when they overrun the time budget: fewer leave the paired interval
+/// too wide (t(2) = 4.3) to confirm anything but a gross regression.
+pub const MIN_ROUNDS: usize = 4;
+
+/// How many rounds and how long.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    /// Rounds wanted.
+    pub rounds: usize,
+    /// Stop adding rounds when the next one would end after this (but measure at least
+    /// [`MIN_ROUNDS`], or `rounds` if fewer).
+    pub budget: Option<Duration>,
+}
+
+impl Plan {
+    /// Whether to measure another round after `done` rounds that took `elapsed`.
+    pub fn another(&self, done: usize, elapsed: Duration) -> bool {
+        if done >= self.rounds {
+            return false;
+        }
+        if done < MIN_ROUNDS {
+            return true;
+        }
+        match self.budget {
+            None => true,
+            Some(b) => elapsed + elapsed / done as u32 <= b,
+        }
+    }
+}
+
+/// Measures `ids` in paired rounds as `plan` says; returns, per round, the baseline side's
+/// results and the current side's. Benchmarks that one of the builds lacks are left out (their
+/// rows then say they were not re-measured).
 pub fn measure(
     runner: &mut dyn PairedRunner,
     ids: &[String],
-    rounds: usize,
+    plan: Plan,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Vec<(Snapshot, Snapshot)>> {
+    let rounds = plan.rounds;
+    let t0 = Instant::now();
     let ids: Vec<&String> = ids
         .iter()
         .filter(|id| runner.has(Side::Baseline, id) && runner.has(Side::Current, id))
@@ -57,7 +89,8 @@ pub fn measure(
     if ids.is_empty() {
         return Ok(out);
     }
-    for round in 0..rounds {
+    let mut round = 0;
+    while plan.another(round, t0.elapsed()) {
         progress(&format!(
             "paired round {} of {rounds} ({} benchmark(s))",
             round + 1,
@@ -74,6 +107,13 @@ pub fn measure(
         let base = runner.collect(Side::Baseline, since)?;
         let current = runner.collect(Side::Current, since)?;
         out.push((base, current));
+        round += 1;
+    }
+    if round < rounds {
+        progress(&format!(
+            "stopped after {round} of {rounds} rounds: the confirmation budget of {} s is spent",
+            plan.budget.map_or(0, |b| b.as_secs())
+        ));
     }
     Ok(out)
 }
@@ -114,7 +154,11 @@ mod tests {
         };
         let ids = vec!["a".to_string(), "new".to_string(), "b".to_string()];
         let mut lines = Vec::new();
-        let pairs = measure(&mut f, &ids, 2, &mut |l| lines.push(l.to_string())).unwrap();
+        let plan = Plan {
+            rounds: 2,
+            budget: None,
+        };
+        let pairs = measure(&mut f, &ids, plan, &mut |l| lines.push(l.to_string())).unwrap();
         assert_eq!(pairs.len(), 2);
         assert_eq!(lines[0], "paired round 1 of 2 (2 benchmark(s))");
         use Side::*;
@@ -140,12 +184,42 @@ mod tests {
     }
 
     #[test]
+    fn the_budget_ends_rounds_but_not_before_the_minimum() {
+        let s = Duration::from_secs;
+        let plan = Plan {
+            rounds: 10,
+            budget: Some(s(100)),
+        };
+        // 4 rounds of 30 s each overrun 100 s, but 4 is the minimum.
+        assert!(plan.another(3, s(90)));
+        assert!(!plan.another(4, s(120)));
+        // 20 s a round: the 5th ends at 100 s, within the budget; the 6th would not.
+        assert!(plan.another(4, s(80)));
+        assert!(!plan.another(5, s(100)));
+        assert!(!plan.another(10, s(1)));
+        let few = Plan {
+            rounds: 2,
+            budget: Some(s(1)),
+        };
+        assert!(few.another(1, s(50)) && !few.another(2, s(50)));
+        let unbounded = Plan {
+            rounds: 10,
+            budget: None,
+        };
+        assert!(unbounded.another(9, s(10_000)));
+    }
+
+    #[test]
     fn nothing_to_measure_runs_nothing() {
         let mut f = Fake {
             log: Vec::new(),
             missing: "new",
         };
-        let pairs = measure(&mut f, &["new".to_string()], 5, &mut |_| {}).unwrap();
+        let plan = Plan {
+            rounds: 5,
+            budget: None,
+        };
+        let pairs = measure(&mut f, &["new".to_string()], plan, &mut |_| {}).unwrap();
         assert!(pairs.is_empty() && f.log.is_empty());
     }
 }
