@@ -459,6 +459,9 @@ fn confirm(
     );
     let base_build = BenchBuild::build(&checkout.project_dir, &a.bench.cargo_args, &base_env)?;
     let current_build = BenchBuild::build(&ctx.cwd, &a.bench.cargo_args, &[])?;
+    for w in base_build.warnings.iter().chain(&current_build.warnings) {
+        warn(w);
+    }
     let profile = vec![(PROFILE_ENV.to_string(), CONFIRM_PROFILE.to_string())];
     let mut pair = BuildPair {
         baseline: SideRuns::new(

@@ -213,7 +213,7 @@ pub struct CheckArgs {
     pub confirm_rounds: u32,
     /// Time for the paired rounds, in seconds: with many candidates, confirmation stops adding
     /// rounds when the next one would overrun this, though never before 4 rounds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 180, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECONDS", default_value_t = 150, value_parser = clap::value_parser!(u64).range(1..))]
     pub confirm_budget: u64,
     /// No stored baseline: build and measure REF here, next to the current code (default REF:
     /// the merge-base of HEAD with the main branch). For a machine without a baseline of its

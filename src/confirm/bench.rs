@@ -44,6 +44,9 @@ pub struct BenchBuild {
     pub harness_args: Vec<String>,
     /// Environment for every invocation.
     pub env: Vec<(String, String)>,
+    /// Bench executables that could not list their benchmarks (not criterion harnesses, or
+    /// broken): they are left out, and their benchmarks are not re-measured.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -119,6 +122,7 @@ impl BenchBuild {
             )));
         }
         let mut binaries = Vec::new();
+        let mut warnings = Vec::new();
         for (name, path, package_dir) in parse_artifacts(&String::from_utf8_lossy(&out.stdout)) {
             let mut b = BenchBinary {
                 name,
@@ -126,13 +130,19 @@ impl BenchBuild {
                 package_dir,
                 ids: Vec::new(),
             };
-            b.ids = b.list(env)?;
-            binaries.push(b);
+            match b.list(env) {
+                Ok(ids) => {
+                    b.ids = ids;
+                    binaries.push(b);
+                }
+                Err(e) => warnings.push(format!("bench {} left out of confirmation: {e}", b.name)),
+            }
         }
         Ok(BenchBuild {
             binaries,
             harness_args,
             env: env.to_vec(),
+            warnings,
         })
     }
 
