@@ -60,6 +60,7 @@ fn synthetic(kind: SnapshotKind, seed: u64, benches: usize, samples: usize) -> S
         machine: Machine::current(),
         source: Source {
             criterion_baseline: "new".into(),
+            profile: None,
         },
         benchmarks,
     }

@@ -131,10 +131,11 @@ fn run_suite_in(
         testbed: bench.testbed.clone(),
         project_dir: project_dir.to_path_buf(),
     };
-    let collected = collect::collect(&opts)?;
+    let mut collected = collect::collect(&opts)?;
     for w in &collected.warnings {
         warn(w);
     }
+    collected.snapshot.source.profile = Some(if bench.quick { "quick" } else { "default" }.into());
     let ran: std::collections::BTreeSet<&str> =
         outcome.completed.iter().map(String::as_str).collect();
     for b in &collected.snapshot.benchmarks {
@@ -294,8 +295,15 @@ fn finish_comparison(
         baseline: label,
         results: results_label,
     };
+    warn_profile_mismatch(baseline, current);
     let cmp = compare::compare(baseline, current, &ctx.config, &sources);
     report_comparison(ctx, &cmp, format)
+}
+
+fn warn_profile_mismatch(baseline: &Snapshot, current: &Snapshot) {
+    if let Some(w) = compare::profile_mismatch(baseline, current) {
+        warn(&w);
+    }
 }
 
 /// Prints a comparison and returns the exit code.
@@ -361,6 +369,7 @@ fn cmd_check(ctx: &Ctx, a: CheckArgs) -> Result<i32> {
         baseline: label,
         results: results_label,
     };
+    warn_profile_mismatch(&base, &current);
     let mut cmp = compare::compare(&base, &current, &ctx.config, &sources);
     let candidates = crate::confirm::candidates(&cmp);
     if a.confirm_rounds > 0 && !candidates.is_empty() {

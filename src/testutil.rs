@@ -45,6 +45,7 @@ pub fn snapshot(created_at: &str, benchmarks: Vec<Benchmark>) -> Snapshot {
         machine: crate::baseline::Machine::current(),
         source: Source {
             criterion_baseline: "new".into(),
+            profile: None,
         },
         benchmarks,
     }

@@ -210,3 +210,44 @@ fn bad_noise_and_bad_runs_are_input_errors() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn comparing_a_quick_run_with_a_default_baseline_warns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let side = |kind, profile: Option<&str>| {
+        let mut s = snapshot(
+            kind,
+            vec![bench("g/a", samples(1, 30, 1_000.0, 0.01), None, None)],
+        );
+        s.source.profile = profile.map(str::to_string);
+        s
+    };
+    let compare = |base: Option<&str>, res: Option<&str>| {
+        write(&dir.join("base.json"), &side(SnapshotKind::Baseline, base));
+        write(&dir.join("res.json"), &side(SnapshotKind::Results, res));
+        let out = perfgate()
+            .current_dir(dir)
+            .args([
+                "compare",
+                "--baseline",
+                "base.json",
+                "--results",
+                "res.json",
+            ])
+            .output()
+            .expect("run perfgate");
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stderr(&out)
+    };
+    let err = compare(Some("default"), Some("quick"));
+    assert!(
+        err.contains("warning: the baseline was measured with the \"default\" profile and these results with the \"quick\" profile"),
+        "{err}"
+    );
+    // Same profile, or a file that does not say (collected from a run perfgate did not start).
+    for (b, r) in [(Some("quick"), Some("quick")), (Some("default"), None)] {
+        let err = compare(b, r);
+        assert!(!err.contains("profile"), "{b:?} {r:?}: {err}");
+    }
+}

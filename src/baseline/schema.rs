@@ -100,6 +100,11 @@ pub struct Machine {
 pub struct Source {
     /// The criterion result set: `new` for the latest run, or a `--save-baseline` name.
     pub criterion_baseline: String,
+    /// perfgate's measurement profile (`default`, or `quick` for `--quick`) when perfgate ran
+    /// the benches; absent for results collected from a run it did not start. Results of
+    /// different profiles are not comparable (the quick profile measures far fewer operations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
 }
 
 /// Criterion's throughput declaration, exactly as `benchmark.json` spells it.

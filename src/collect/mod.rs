@@ -109,6 +109,7 @@ pub fn collect(opts: &CollectOptions) -> Result<Collected> {
         machine,
         source: Source {
             criterion_baseline: opts.criterion_baseline.clone(),
+            profile: None,
         },
         benchmarks,
     };

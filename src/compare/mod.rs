@@ -464,6 +464,20 @@ fn reason(
     }
 }
 
+/// A warning when the two snapshots were measured with different perfgate profiles (`quick`
+/// against `default`): their latency percentiles and means are not comparable, and such a
+/// comparison flags many benchmarks for no reason. `None` when they match or either is unknown.
+pub fn profile_mismatch(baseline: &Snapshot, current: &Snapshot) -> Option<String> {
+    let (Some(b), Some(c)) = (&baseline.source.profile, &current.source.profile) else {
+        return None;
+    };
+    (b != c).then(|| {
+        format!(
+            "the baseline was measured with the {b:?} profile and these results with the {c:?} profile; their figures are not comparable, so expect spurious verdicts (refresh a baseline with the same profile, or run without/with --quick to match)"
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -534,6 +548,23 @@ mod tests {
         assert_eq!(
             r,
             "p99 +38% (12.1 µs -> 16.7 µs, 95% CI +31%..+45%) exceeds +10%"
+        );
+    }
+
+    #[test]
+    fn profiles_that_differ_are_named() {
+        let mut base = crate::testutil::snapshot("2026-11-24T00:00:00Z", vec![]);
+        let mut cur = base.clone();
+        assert_eq!(profile_mismatch(&base, &cur), None);
+        base.source.profile = Some("default".into());
+        assert_eq!(profile_mismatch(&base, &cur), None);
+        cur.source.profile = Some("default".into());
+        assert_eq!(profile_mismatch(&base, &cur), None);
+        cur.source.profile = Some("quick".into());
+        let w = profile_mismatch(&base, &cur).unwrap();
+        assert!(
+            w.contains("\"default\" profile") && w.contains("\"quick\" profile"),
+            "{w}"
         );
     }
 }

@@ -184,6 +184,7 @@ pub fn snapshot(kind: SnapshotKind, mut benchmarks: Vec<Benchmark>) -> Snapshot 
         machine: machine(),
         source: Source {
             criterion_baseline: "new".into(),
+            profile: None,
         },
         benchmarks,
     }
