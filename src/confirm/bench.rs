@@ -154,17 +154,15 @@ impl BenchBuild {
     }
 
     /// Runs exactly benchmark `id` once in every binary that holds it, with `extra_env` on top
-    /// of the build's environment, appending the output to `log`. Returns how many binaries
-    /// ran it.
+    /// of the build's environment, appending the output to `log`.
     pub fn run(
         &self,
         id: &str,
         extra_env: &[(String, String)],
-        log: &mut File,
+        log: &File,
         log_path: &Path,
-    ) -> Result<usize> {
+    ) -> Result<()> {
         let filter = super::exact_filter(&[id.to_string()]);
-        let mut ran = 0;
         for b in self.holding(id) {
             let err = log.try_clone().map_err(|e| Error::io(log_path, e))?;
             let out = log.try_clone().map_err(|e| Error::io(log_path, e))?;
@@ -186,9 +184,8 @@ impl BenchBuild {
                     log_path.display()
                 )));
             }
-            ran += 1;
         }
-        Ok(ran)
+        Ok(())
     }
 }
 
@@ -282,9 +279,8 @@ impl SideRuns {
             ),
         ];
         env.extend(self.extra_env.iter().cloned());
-        let log = self.log.as_mut().expect("opened above");
-        self.build.run(id, &env, log, &self.log_path)?;
-        Ok(())
+        let log = self.log.as_ref().expect("opened above");
+        self.build.run(id, &env, log, &self.log_path)
     }
 
     fn collect(&self, since: SystemTime, testbed: Option<&str>) -> Result<Snapshot> {
