@@ -11,7 +11,6 @@ use crate::cli::{
     BaselineCommand, BaselineSource, BenchArgs, CheckArgs, Cli, CollectArgs, ColorChoice, Command,
     CompareArgs, EvalNoiseArgs, RefreshArgs, RunArgs, ShowArgs,
 };
-use crate::collect::profile::PROFILE_ENV;
 use crate::collect::{self, CollectOptions, DEFAULT_STALE_GAP, run::BenchRun};
 use crate::compare::{self, Comparison, Sources};
 use crate::config::{self, Config};
@@ -432,11 +431,6 @@ fn run_side(
     run_suite_in(&b, &ab_path("base.json")?, &checkout.project_dir, &env)
 }
 
-/// The measurement profile of confirmation rounds: many short rounds interleave the two builds
-/// more finely than a few long ones (benches that do not read `PERFGATE_PROFILE` keep their
-/// own length).
-const CONFIRM_PROFILE: &str = "quick";
-
 /// `dir` under [`AB_DIR`], absolute: bench binaries run in their package's directory.
 fn ab_path(name: &str) -> Result<PathBuf> {
     let p = Path::new(AB_DIR).join(name);
@@ -471,19 +465,18 @@ fn confirm(
     for w in base_build.warnings.iter().chain(&current_build.warnings) {
         warn(w);
     }
-    let profile = vec![(PROFILE_ENV.to_string(), CONFIRM_PROFILE.to_string())];
     let mut pair = BuildPair {
         baseline: SideRuns::new(
             base_build,
             &checkout.project_dir,
             &ab_path("confirm-base")?,
-            profile.clone(),
+            Vec::new(),
         )?,
         current: SideRuns::new(
             current_build,
             &ctx.cwd,
             &ab_path("confirm-current")?,
-            profile,
+            Vec::new(),
         )?,
         testbed: a.bench.testbed.clone(),
     };
@@ -604,19 +597,11 @@ fn cmd_eval_noise(ctx: &Ctx, a: EvalNoiseArgs) -> Result<i32> {
             )?);
         }
         let b = build.clone().expect("built above");
-        let profile = (PROFILE_ENV.to_string(), CONFIRM_PROFILE.to_string());
-        let mut variant_env = vec![profile.clone()];
-        variant_env.extend(v.env.iter().cloned());
         let dir = std::path::absolute("target/perfgate/eval")
             .map_err(|e| Error::io("target/perfgate/eval", e))?;
         let mut pair = BuildPair {
-            baseline: SideRuns::new(
-                b.clone(),
-                &ctx.cwd,
-                &dir.join("confirm-base"),
-                vec![profile],
-            )?,
-            current: SideRuns::new(b, &ctx.cwd, &dir.join("confirm-variant"), variant_env)?,
+            baseline: SideRuns::new(b.clone(), &ctx.cwd, &dir.join("confirm-base"), Vec::new())?,
+            current: SideRuns::new(b, &ctx.cwd, &dir.join("confirm-variant"), v.env.clone())?,
             testbed: None,
         };
         let plan = crate::confirm::rounds::Plan {

@@ -226,17 +226,16 @@ fn comparing_a_quick_run_with_a_default_baseline_warns() {
     let compare = |base: Option<&str>, res: Option<&str>| {
         write(&dir.join("base.json"), &side(SnapshotKind::Baseline, base));
         write(&dir.join("res.json"), &side(SnapshotKind::Results, res));
-        let out = perfgate()
-            .current_dir(dir)
-            .args([
+        let out = run_in(
+            dir,
+            &[
                 "compare",
                 "--baseline",
                 "base.json",
                 "--results",
                 "res.json",
-            ])
-            .output()
-            .expect("run perfgate");
+            ],
+        );
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         stderr(&out)
     };

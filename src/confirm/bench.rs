@@ -18,7 +18,8 @@ use serde::Deserialize;
 
 use super::rounds::{PairedRunner, Side};
 use crate::baseline::schema::Snapshot;
-use crate::collect::run::{parse_list, split_args};
+use crate::collect::profile::PROFILE_ENV;
+use crate::collect::run::{last_lines, parse_list, split_args};
 use crate::collect::{CollectOptions, DEFAULT_STALE_GAP};
 use crate::error::{Error, Result};
 
@@ -85,9 +86,7 @@ pub fn parse_artifacts(json_lines: &str) -> Vec<(String, PathBuf, PathBuf)> {
 }
 
 fn output_tail(bytes: &[u8], lines: usize) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
+    last_lines(&String::from_utf8_lossy(bytes), lines)
 }
 
 impl BenchBuild {
@@ -218,7 +217,12 @@ impl BenchBinary {
     }
 }
 
-/// One side of a confirmation: a build and where its runs write.
+/// The measurement profile of confirmation rounds: many short rounds interleave the two builds
+/// more finely than a few long ones (benches that do not read `PERFGATE_PROFILE` keep their
+/// own length).
+pub const CONFIRM_PROFILE: &str = "quick";
+
+/// One side of a confirmation: a build and where its runs write, in the [`CONFIRM_PROFILE`].
 #[derive(Debug)]
 pub struct SideRuns {
     /// The build.
@@ -227,7 +231,7 @@ pub struct SideRuns {
     pub project_dir: PathBuf,
     /// `CRITERION_HOME` of this side's runs; latency logs go beside it.
     pub criterion_home: PathBuf,
-    /// Environment on top of the build's (e.g. the profile, calibration settings).
+    /// Environment on top of the build's and the profile (e.g. calibration settings).
     pub extra_env: Vec<(String, String)>,
     /// Where the benches' output is appended.
     pub log_path: PathBuf,
@@ -277,6 +281,7 @@ impl SideRuns {
                 crate::collect::recorder::LATENCY_DIR_ENV.to_string(),
                 self.latency_dir().display().to_string(),
             ),
+            (PROFILE_ENV.to_string(), CONFIRM_PROFILE.to_string()),
         ];
         env.extend(self.extra_env.iter().cloned());
         let log = self.log.as_ref().expect("opened above");
