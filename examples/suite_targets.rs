@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use perfgate::baseline::schema::{Benchmark, Snapshot};
 use perfgate::baseline::store::read_snapshot;
-use perfgate::compare::metric::{format_ns, throughput_value};
+use perfgate::report::format::format_ns;
 
 /// Which figure of a benchmark a target reads.
 #[derive(Clone, Copy)]
@@ -131,7 +131,7 @@ fn value(b: &Benchmark, figure: Figure) -> Result<f64, String> {
             .as_ref()
             .map(|l| l.p50_ns)
             .ok_or_else(|| format!("{}: no per-operation latency recorded", b.id)),
-        Figure::Rate => Ok(throughput_value(b, b.summary.mean_ns)),
+        Figure::Rate => Ok(b.throughput_per_sec(b.summary.mean_ns)),
     }
 }
 

@@ -1,9 +1,11 @@
-//! The command line (clap derive). Parsing only: the commands live in [`crate::app`].
+//! The command line (clap derive): parsing, and the conversion of the parsed arguments into
+//! the plan types of [`crate::cmd`], so that nothing below this module sees clap.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::cmd::{self, plan};
 use crate::report::Format;
 
 const EXIT_CODES: &str = "\
@@ -38,6 +40,27 @@ pub enum ColorChoice {
     Always,
     /// Never colour.
     Never,
+}
+
+/// Output formats of `compare` and `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// A terminal table (comfy-table).
+    Table,
+    /// Machine-readable JSON (schema in the README).
+    Json,
+    /// GitHub-flavoured markdown (job summaries, pull request comments).
+    Markdown,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Table => Format::Table,
+            FormatArg::Json => Format::Json,
+            FormatArg::Markdown => Format::Markdown,
+        }
+    }
 }
 
 /// The subcommands.
@@ -116,14 +139,10 @@ pub struct BenchArgs {
 /// `perfgate run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Where to write the results.
-    #[arg(
-        long,
-        short,
-        value_name = "FILE",
-        default_value = "target/perfgate/results.json"
-    )]
-    pub output: PathBuf,
+    /// Where to write the results (default: target/perfgate/results.json, in
+    /// $CARGO_TARGET_DIR when set).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     #[command(flatten)]
     pub bench: BenchArgs,
 }
@@ -165,6 +184,9 @@ pub struct BaselineSource {
     /// branch in GitHub Actions, else origin/main, origin/master, main, master).
     #[arg(long, value_name = "BRANCH")]
     pub base_branch: Option<String>,
+    /// The baselines directory, where `baselines/<testbed>.json` is looked up.
+    #[arg(long, value_name = "DIR", default_value = "baselines")]
+    pub dir: PathBuf,
 }
 
 /// `perfgate compare`.
@@ -172,19 +194,16 @@ pub struct BaselineSource {
 pub struct CompareArgs {
     #[command(flatten)]
     pub source: BaselineSource,
-    /// The results file.
-    #[arg(
-        long,
-        value_name = "FILE",
-        default_value = "target/perfgate/results.json"
-    )]
-    pub results: PathBuf,
+    /// The results file (default: target/perfgate/results.json, in $CARGO_TARGET_DIR when
+    /// set).
+    #[arg(long, value_name = "FILE")]
+    pub results: Option<PathBuf>,
     /// The baseline's testbed, when --baseline is not given (default: the results' testbed).
     #[arg(long, value_name = "NAME")]
     pub testbed: Option<String>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
 }
 
 /// `perfgate check`.
@@ -195,17 +214,13 @@ pub struct CheckArgs {
     /// Compare this results file instead of running the suite.
     #[arg(long, value_name = "FILE")]
     pub results: Option<PathBuf>,
-    /// Where to write the results of the run.
-    #[arg(
-        long,
-        short,
-        value_name = "FILE",
-        default_value = "target/perfgate/results.json"
-    )]
-    pub output: PathBuf,
+    /// Where to write the results of the run (default: target/perfgate/results.json, in
+    /// $CARGO_TARGET_DIR when set).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
     /// Paired rounds that re-measure candidate regressions, the baseline commit's build and
     /// the current build interleaved on this machine, before the build fails (0: fail on the
     /// first comparison alone).
@@ -220,9 +235,10 @@ pub struct CheckArgs {
     /// own, or whose fingerprint differs from the baseline's.
     #[arg(long, value_name = "REF", num_args = 0..=1, default_missing_value = "merge-base", conflicts_with_all = ["baseline", "baseline_ref", "results"])]
     pub ab: Option<String>,
-    /// The target directory for building the baseline commit (kept between runs).
-    #[arg(long, value_name = "DIR", default_value = "target/perfgate/ab/target")]
-    pub ab_target_dir: PathBuf,
+    /// The target directory for building the baseline commit, kept between runs (default:
+    /// target/perfgate/ab/target, in $CARGO_TARGET_DIR when set).
+    #[arg(long, value_name = "DIR")]
+    pub ab_target_dir: Option<PathBuf>,
     #[command(flatten)]
     pub bench: BenchArgs,
 }
@@ -270,7 +286,101 @@ pub struct ShowArgs {
     /// The testbed whose baseline to show (default: this machine's).
     #[arg(long, value_name = "NAME")]
     pub testbed: Option<String>,
-    /// The baselines directory.
-    #[arg(long, value_name = "DIR", default_value = "baselines")]
-    pub dir: PathBuf,
+}
+
+impl From<BenchArgs> for plan::Bench {
+    fn from(a: BenchArgs) -> Self {
+        plan::Bench {
+            criterion_dir: a.criterion_dir,
+            quick: a.quick,
+            testbed: a.testbed,
+            cargo_args: a.cargo_args,
+        }
+    }
+}
+
+impl From<BaselineSource> for plan::BaselineSource {
+    fn from(a: BaselineSource) -> Self {
+        plan::BaselineSource {
+            file: a.baseline,
+            git_ref: a.baseline_ref,
+            base_branch: a.base_branch,
+            dir: a.dir,
+        }
+    }
+}
+
+impl From<ColorChoice> for plan::Color {
+    fn from(c: ColorChoice) -> Self {
+        match c {
+            ColorChoice::Auto => plan::Color::Auto,
+            ColorChoice::Always => plan::Color::Always,
+            ColorChoice::Never => plan::Color::Never,
+        }
+    }
+}
+
+impl Cli {
+    /// The global options and the command's plan.
+    pub fn into_plan(self) -> (plan::Global, cmd::Command) {
+        let global = plan::Global {
+            config: self.config,
+            color: self.color.into(),
+        };
+        let command = match self.command {
+            Command::Run(a) => cmd::Command::Run(plan::Run {
+                output: a.output,
+                bench: a.bench.into(),
+            }),
+            Command::Collect(a) => cmd::Command::Collect(plan::Collect {
+                criterion_dir: a.criterion_dir,
+                criterion_baseline: a.criterion_baseline,
+                output: a.output,
+                since: a.since,
+                testbed: a.testbed,
+            }),
+            Command::Compare(a) => cmd::Command::Compare(plan::Compare {
+                source: a.source.into(),
+                results: a.results,
+                testbed: a.testbed,
+                format: a.format.into(),
+            }),
+            Command::Check(a) => cmd::Command::Check(plan::Check {
+                source: a.source.into(),
+                results: a.results,
+                output: a.output,
+                format: a.format.into(),
+                confirm_rounds: a.confirm_rounds,
+                confirm_budget: std::time::Duration::from_secs(a.confirm_budget),
+                ab: a.ab,
+                ab_target_dir: a.ab_target_dir,
+                bench: a.bench.into(),
+            }),
+            Command::Baseline(BaselineCommand::Refresh(a)) => {
+                cmd::Command::Refresh(plan::Refresh {
+                    from: a.from,
+                    runs: a.runs,
+                    dir: a.dir,
+                    allow_dirty: a.allow_dirty,
+                    prune: a.prune,
+                    bench: a.bench.into(),
+                })
+            }
+            Command::Baseline(BaselineCommand::Show(a)) => cmd::Command::Show(plan::Show {
+                source: a.source.into(),
+                testbed: a.testbed,
+            }),
+            Command::Config => cmd::Command::Config,
+            Command::EvalNoise(a) => cmd::Command::EvalNoise(plan::EvalNoise {
+                rounds: a.rounds,
+                noise_runs: a.noise_runs,
+                confirm_rounds: a.confirm_rounds,
+                drops: a.drops,
+                tail: a.tail,
+                quick: a.quick,
+                criterion_dir: a.criterion_dir,
+            }),
+        };
+        (global, command)
+    }
 }

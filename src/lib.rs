@@ -4,11 +4,13 @@
 //! per-operation latency logs) into a [`baseline::Snapshot`]; [`baseline`] stores snapshots as
 //! versioned JSON and reads them from git; [`stats`] holds the statistics; [`compare`] turns two
 //! snapshots and a [`config::Config`] into verdicts; [`report`] renders them. The binary in
-//! `src/main.rs` is a thin layer over [`app`]. [`workload`] is the flagship benchmark subject.
+//! `src/main.rs` is a thin layer over [`cli`] (the command line, converted into plans) and
+//! [`cmd`] (one file per command). [`vocab`] is the vocabulary every layer shares. [`workload`]
+//! is the flagship benchmark subject.
 
-pub mod app;
 pub mod baseline;
 pub mod cli;
+pub mod cmd;
 pub mod collect;
 pub mod compare;
 pub mod config;
@@ -17,6 +19,7 @@ pub mod error;
 pub mod eval;
 pub mod report;
 pub mod stats;
+pub mod vocab;
 pub mod workload;
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! The perfgate binary: parse, dispatch, map errors to exit code 2.
 
+use std::io::Write;
+
 use clap::Parser;
 
 fn main() {
@@ -16,10 +18,13 @@ fn main() {
             std::process::exit(code);
         }
     };
-    let code = match perfgate::app::run(cli) {
+    let (global, command) = cli.into_plan();
+    let code = match perfgate::cmd::run(global, command) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("perfgate: error: {e}");
+            // One line, whatever the file said: control characters are shown, not obeyed.
+            let line = perfgate::report::terminal_safe(&format!("perfgate: error: {e}"));
+            let _ = writeln!(std::io::stderr(), "{line}");
             perfgate::EXIT_ERROR
         }
     };

@@ -143,9 +143,13 @@ fn check_confirms_a_real_regression_and_overturns_a_false_one() {
     // The rounds ran the bench binaries directly, one benchmark per invocation: each side's
     // criterion output holds both candidates, each measured once per round.
     for side in ["confirm-base", "confirm-current"] {
-        let log =
-            std::fs::read_to_string(dir.join("target/perfgate/ab").join(side).join("bench.log"))
-                .unwrap();
+        let log = std::fs::read_to_string(
+            repo()
+                .join("target/perfgate/ab")
+                .join(side)
+                .join("bench.log"),
+        )
+        .unwrap();
         for id in ["fixture/sum", "standalone"] {
             let runs = log
                 .lines()
@@ -164,8 +168,9 @@ fn check_confirms_a_real_regression_and_overturns_a_false_one() {
         "{standalone}"
     );
     assert_eq!(report["counts"]["failing"], 1);
-    // The checkout of the base commit is cached for the next run.
-    let marker = dir.join(format!(
+    // The checkout of the base commit is cached for the next run, in perfgate's folder of the
+    // target directory (CARGO_TARGET_DIR, which this test points at the repository's).
+    let marker = repo().join(format!(
         "target/perfgate/ab/src-{}/.perfgate-commit",
         &base_commit.to_string()[..12]
     ));

@@ -285,7 +285,7 @@ fn table_after_confirmation() {
         .collect();
     let ids = perfgate::confirm::candidates(&c);
     assert_eq!(ids, ["noisy/thing", "spawn/true/posix_spawn"]);
-    perfgate::confirm::apply(&mut c, &ids[1..], &rounds, 0.05);
+    perfgate::confirm::apply(&mut c, &ids[1..], &rounds);
     let text = perfgate::report::table::render(&c, TableOptions::default());
     assert!(text.contains("confirmed in 6 paired rounds"), "{text}");
     insta::assert_snapshot!(text);

@@ -1,10 +1,7 @@
 //! `baseline refresh`: merging new results into the previous baseline without ever dropping a
 //! benchmark silently, and summarising what changed.
 
-use std::path::Path;
-
 use super::schema::{Benchmark, Snapshot, SnapshotKind};
-use crate::compare::metric::format_pct;
 
 /// A refreshed baseline and what changed against the previous one.
 #[derive(Debug)]
@@ -84,64 +81,4 @@ pub fn merge(
         noise_runs,
         noise_kept,
     }
-}
-
-/// The human summary printed after a refresh (also used as a PR body by the refresh workflow).
-pub fn summary(r: &Refreshed, path: &Path) -> String {
-    let mut s = format!(
-        "Wrote {} ({} benchmarks, testbed {}{}).\n",
-        path.display(),
-        r.snapshot.benchmarks.len(),
-        r.snapshot.testbed,
-        r.snapshot
-            .git
-            .as_ref()
-            .map(|g| format!(
-                ", commit {}{}",
-                &g.commit[..g.commit.len().min(12)],
-                if g.dirty { " (dirty)" } else { "" }
-            ))
-            .unwrap_or_default()
-    );
-    let list = |s: &mut String, title: &str, ids: &[String]| {
-        if !ids.is_empty() {
-            s.push_str(&format!("{title} ({}):\n", ids.len()));
-            for id in ids {
-                s.push_str(&format!("  {}\n", crate::report::terminal_safe(id)));
-            }
-        }
-    };
-    if r.noise_measured > 0 {
-        s.push_str(&format!(
-            "Run-to-run noise measured for {} benchmark(s), from {} runs.\n",
-            r.noise_measured, r.noise_runs
-        ));
-    }
-    if r.noise_kept > 0 {
-        s.push_str(&format!(
-            "Run-to-run noise kept from the previous baseline for {} benchmark(s) (measure it again with --runs N).\n",
-            r.noise_kept
-        ));
-    }
-    list(&mut s, "Added", &r.added);
-    if !r.updated.is_empty() {
-        s.push_str(&format!(
-            "Updated ({}), change of mean time per iteration:\n",
-            r.updated.len()
-        ));
-        for (id, ch) in &r.updated {
-            s.push_str(&format!(
-                "  {:<8} {}\n",
-                format_pct(*ch),
-                crate::report::terminal_safe(id)
-            ));
-        }
-    }
-    list(
-        &mut s,
-        "Kept from the previous baseline, not measured in this run (--prune removes them)",
-        &r.kept,
-    );
-    list(&mut s, "Pruned", &r.pruned);
-    s
 }

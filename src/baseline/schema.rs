@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::stats::histogram::Histogram;
+use crate::vocab::{Metric, Unit};
 
 /// The schema version this build writes and the newest it reads.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -168,6 +169,39 @@ pub struct Benchmark {
     /// so schema version 1 files without it read as before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub noise: Option<Noise>,
+}
+
+impl Benchmark {
+    /// The unit of this benchmark's throughput.
+    pub fn throughput_unit(&self) -> Unit {
+        match self.throughput {
+            Some(Throughput::Bytes(_)) => Unit::BytesPerSec { binary: true },
+            Some(Throughput::BytesDecimal(_)) | Some(Throughput::ElementsAndBytes { .. }) => {
+                Unit::BytesPerSec { binary: false }
+            }
+            Some(Throughput::Elements(_)) => Unit::ElementsPerSec,
+            Some(Throughput::Bits(_)) => Unit::BitsPerSec,
+            None => Unit::IterationsPerSec,
+        }
+    }
+
+    /// Throughput per second for a mean per-iteration time.
+    pub fn throughput_per_sec(&self, mean_ns: f64) -> f64 {
+        let per_iter = self.throughput.map_or(1.0, |t| t.per_iteration().0);
+        per_iter * 1e9 / mean_ns
+    }
+}
+
+impl Noise {
+    /// The relative run-to-run standard deviation of one metric, when measured.
+    pub fn get(&self, m: Metric) -> Option<f64> {
+        match m {
+            Metric::Throughput => Some(self.throughput),
+            Metric::P50 => self.p50,
+            Metric::P99 => self.p99,
+            Metric::P999 => self.p999,
+        }
+    }
 }
 
 /// How much a benchmark's metrics vary between whole runs of the suite on the same machine:

@@ -5,52 +5,21 @@
 //! interval lying wholly beyond the threshold: the threshold is the smallest change the team
 //! cares about, the interval is the guard against noise. When the interval straddles the
 //! threshold the verdict is "inconclusive", which does not fail the build.
+//!
+//! The rows are decisions, not prose: the words a reader sees are written by [`crate::report`]
+//! from these facts, and the published JSON report has types of its own there.
 
-pub mod metric;
 pub mod noise;
 
-use serde::Serialize;
+use std::collections::BTreeMap;
 
-use crate::baseline::schema::{Benchmark, Snapshot, Throughput};
-use crate::config::{Config, OnMissing};
-use crate::stats::{self, Change, StatsConfig, rng::seed_from};
-pub use metric::Metric;
-use metric::{format_ns, format_pct, format_rate, throughput_unit, throughput_value};
-
-/// The verdict of one row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// Significantly worse, by more than the threshold.
-    Regressed,
-    /// In the baseline but not in the results.
-    Missing,
-    /// A regression beyond the threshold can be neither ruled out nor confirmed.
-    Inconclusive,
-    /// Significantly better, by more than the threshold.
-    Improved,
-    /// In the results but not in the baseline.
-    New,
-    /// Any change is within the threshold.
-    Unchanged,
-}
-
-impl Verdict {
-    /// The lowercase name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Verdict::Regressed => "regressed",
-            Verdict::Missing => "missing",
-            Verdict::Inconclusive => "inconclusive",
-            Verdict::Improved => "improved",
-            Verdict::New => "new",
-            Verdict::Unchanged => "unchanged",
-        }
-    }
-}
+use crate::baseline::schema::{Benchmark, Snapshot};
+use crate::config::{Config, OnMissing, Policy};
+use crate::stats::{self, Change, rng::seed_from};
+pub use crate::vocab::{Metric, Unit, Verdict};
 
 /// One benchmark and metric.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     /// Criterion's full id.
     pub benchmark: String,
@@ -66,16 +35,12 @@ pub struct Row {
     pub baseline: Option<f64>,
     /// Current value.
     pub current: Option<f64>,
-    /// Unit of the values: `ns`, `B/s`, `elem/s`, `bit/s` or `iter/s`.
-    pub unit: Option<String>,
-    /// Relative change of the value (`current / baseline - 1`).
-    pub change: Option<f64>,
-    /// Lower end of the interval of the change.
-    pub ci_low: Option<f64>,
-    /// Upper end of the interval of the change.
-    pub ci_high: Option<f64>,
-    /// Two-sided p-value of "no change".
-    pub p_value: Option<f64>,
+    /// Unit of the values.
+    pub unit: Option<Unit>,
+    /// The change with its interval and p-value; `None` when there were too few samples.
+    pub change: Option<Change>,
+    /// The smaller of the two sides' sample counts (operations for latency metrics).
+    pub samples: usize,
     /// The threshold the verdict was judged against (relative: `-0.05` for throughput,
     /// `0.10` for latency): the configured one, widened for a noisy benchmark.
     pub threshold: Option<f64>,
@@ -84,14 +49,46 @@ pub struct Row {
     /// The baseline's run-to-run noise of this metric (relative standard deviation), if
     /// measured (`baseline refresh --runs N`).
     pub noise: Option<f64>,
-    /// The re-measurement that confirmed or overturned the first verdict (`check`), if any.
-    pub confirmation: Option<crate::confirm::Confirmation>,
-    /// The verdict in plain words.
-    pub reason: String,
+    /// What re-measuring the row in paired rounds (`check`) did to it, if it was a candidate.
+    pub remeasure: Option<Remeasure>,
+}
+
+/// The outcome of re-measuring a candidate row in paired rounds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Remeasure {
+    /// Re-judged on the paired rounds: the row's verdict, change and threshold are now those
+    /// of the rounds.
+    Judged(Confirmation),
+    /// Too few rounds had the benchmark (the number given), so the first verdict stands.
+    TooFewRounds(usize),
+}
+
+/// How a row's verdict was re-judged on paired rounds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirmation {
+    /// Paired rounds measured.
+    pub rounds: usize,
+    /// The verdict of the first comparison.
+    pub first_verdict: Verdict,
+    /// The change measured by the first comparison.
+    pub first_change: Option<f64>,
+    /// The metric's ratio `current / baseline` in each paired round, in round order: what the
+    /// verdict rests on, kept so that a surprising verdict can be checked.
+    pub ratios: Vec<f64>,
+}
+
+impl Row {
+    /// The confirmation, when the row was re-judged on paired rounds.
+    pub fn confirmation(&self) -> Option<&Confirmation> {
+        match &self.remeasure {
+            Some(Remeasure::Judged(c)) => Some(c),
+            _ => None,
+        }
+    }
 }
 
 /// Verdict counts.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counts {
     /// Rows that fail the build.
     pub failing: usize,
@@ -112,7 +109,7 @@ pub struct Counts {
 }
 
 /// The result of a comparison.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
     /// Where the baseline came from (a path, or `ref:path`).
     pub baseline_source: String,
@@ -141,6 +138,9 @@ pub struct Comparison {
     pub rows: Vec<Row>,
     /// Verdict counts.
     pub counts: Counts,
+    /// The policy of every compared benchmark, resolved once: a confirmation re-judges rows
+    /// under the same policy.
+    pub policies: BTreeMap<String, Policy>,
 }
 
 impl Comparison {
@@ -178,6 +178,11 @@ impl Comparison {
     pub fn failed(&self) -> bool {
         self.counts.failing > 0 || (self.mismatch_fails && !self.machine_mismatch.is_empty())
     }
+
+    /// The number of rows that compare a metric (new and missing benchmarks are not counted).
+    pub fn compared(&self) -> usize {
+        self.rows.iter().filter(|r| r.metric.is_some()).count()
+    }
 }
 
 /// Labels for the two sides, used in reports.
@@ -196,42 +201,51 @@ pub fn compare(
     cfg: &Config,
     sources: &Sources,
 ) -> Comparison {
-    let stats_cfg = cfg.stats();
     let mut counts = Counts::default();
-    let mut jobs: Vec<(&Benchmark, &Benchmark)> = Vec::new();
+    let mut jobs: Vec<(&Benchmark, &Benchmark, &Policy)> = Vec::new();
     let mut rows: Vec<Row> = Vec::new();
 
-    let base_ids: std::collections::BTreeMap<&str, &Benchmark> = baseline
+    let base_ids: BTreeMap<&str, &Benchmark> = baseline
         .benchmarks
         .iter()
         .map(|b| (b.id.as_str(), b))
         .collect();
-    let cur_ids: std::collections::BTreeMap<&str, &Benchmark> = current
+    let cur_ids: BTreeMap<&str, &Benchmark> = current
         .benchmarks
         .iter()
         .map(|b| (b.id.as_str(), b))
+        .collect();
+    let policies: BTreeMap<String, Policy> = base_ids
+        .keys()
+        .chain(cur_ids.keys())
+        .filter(|id| !cfg.is_ignored(id))
+        .map(|id| (id.to_string(), cfg.policy_for(id)))
         .collect();
 
     for (id, cur) in &cur_ids {
-        if cfg.is_ignored(id) {
+        let Some(policy) = policies.get(*id) else {
             counts.ignored += 1;
             continue;
-        }
+        };
         match base_ids.get(id) {
-            Some(base) => jobs.push((base, cur)),
+            Some(base) => jobs.push((base, cur, policy)),
             None => rows.push(presence_row(id, Verdict::New, false)),
         }
     }
     for id in base_ids.keys().filter(|id| !cur_ids.contains_key(*id)) {
-        if cfg.is_ignored(id) {
+        let Some(policy) = policies.get(*id) else {
             counts.ignored += 1;
             continue;
-        }
-        let fails = cfg.policy_for(id).missing == OnMissing::Fail;
-        rows.push(presence_row(id, Verdict::Missing, fails));
+        };
+        rows.push(presence_row(
+            id,
+            Verdict::Missing,
+            policy.missing == OnMissing::Fail,
+        ));
     }
 
-    rows.extend(compare_all(&jobs, cfg, &stats_cfg));
+    rows.extend(compare_all(&jobs));
+    let d = &cfg.defaults;
     let mut cmp = Comparison {
         baseline_source: sources.baseline.clone(),
         results_source: sources.results.clone(),
@@ -241,22 +255,19 @@ pub fn compare(
         results_testbed: current.testbed.clone(),
         machine_mismatch: baseline.machine.differences(&current.machine),
         mismatch_fails: cfg.machine_mismatch == OnMissing::Fail,
-        alpha: cfg.alpha,
-        noise_factor: cfg.noise_factor,
-        confidence: cfg.confidence,
+        alpha: d.alpha,
+        noise_factor: d.noise_factor,
+        confidence: d.confidence,
         rows,
         counts,
+        policies,
     };
     cmp.recount();
     cmp
 }
 
 /// Runs the per-benchmark work on all cores: the bootstrap dominates a large comparison.
-fn compare_all(
-    jobs: &[(&Benchmark, &Benchmark)],
-    cfg: &Config,
-    stats_cfg: &StatsConfig,
-) -> Vec<Row> {
+fn compare_all(jobs: &[(&Benchmark, &Benchmark, &Policy)]) -> Vec<Row> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(jobs.len().max(1));
@@ -267,7 +278,7 @@ fn compare_all(
             .map(|part| {
                 s.spawn(move || {
                     part.iter()
-                        .flat_map(|(b, c)| compare_benchmark(b, c, cfg, stats_cfg))
+                        .flat_map(|(b, c, p)| compare_benchmark(b, c, p))
                         .collect::<Vec<_>>()
                 })
             })
@@ -280,14 +291,6 @@ fn compare_all(
 }
 
 fn presence_row(id: &str, verdict: Verdict, fails: bool) -> Row {
-    let reason = match (verdict, fails) {
-        (Verdict::New, _) => "new benchmark: not in the baseline".to_string(),
-        (_, true) => {
-            "in the baseline but not in these results (configured to fail: `missing = \"fail\"`)"
-                .to_string()
-        }
-        _ => "in the baseline but not in these results".to_string(),
-    };
     Row {
         benchmark: id.to_string(),
         metric: None,
@@ -298,67 +301,34 @@ fn presence_row(id: &str, verdict: Verdict, fails: bool) -> Row {
         current: None,
         unit: None,
         change: None,
-        ci_low: None,
-        ci_high: None,
-        p_value: None,
+        samples: 0,
         threshold: None,
         configured_threshold: None,
         noise: None,
-        confirmation: None,
-        reason,
+        remeasure: None,
     }
-}
-
-impl Row {
-    /// The threshold as shown in reports: `-5.0%`, or `-12% (3 x noise 4.0%)` when the
-    /// benchmark's run-to-run noise widened it, so the reader sees why.
-    pub fn threshold_label(&self, noise_factor: f64) -> String {
-        let Some(t) = self.threshold else {
-            return "-".into();
-        };
-        match (self.configured_threshold, self.noise) {
-            (Some(c), Some(n)) if c != t => {
-                format!(
-                    "{} ({noise_factor} x noise {})",
-                    format_pct(t),
-                    noise_pct(n)
-                )
-            }
-            _ => format_pct(t),
-        }
-    }
-}
-
-/// A noise level as an unsigned percentage.
-fn noise_pct(n: f64) -> String {
-    format_pct(n).trim_start_matches('+').to_string()
 }
 
 /// The smallest sample count on a side for which a verdict is attempted.
 pub const MIN_SAMPLES: usize = 2;
 
-fn compare_benchmark(
-    base: &Benchmark,
-    cur: &Benchmark,
-    cfg: &Config,
-    sc: &StatsConfig,
-) -> Vec<Row> {
-    let policy = cfg.policy_for(&cur.id);
+fn compare_benchmark(base: &Benchmark, cur: &Benchmark, policy: &Policy) -> Vec<Row> {
+    let sc = policy.stats();
     let mut rows = Vec::new();
     for metric in Metric::ALL {
         let gated = policy.gate.contains(&metric);
-        let configured = policy.thresholds.get(metric);
+        let configured = *policy.thresholds.get(metric);
         let noise_level = base.noise.as_ref().and_then(|n| n.get(metric));
-        let threshold = noise::effective_threshold(configured, noise_level, cfg.noise_factor);
+        let threshold = noise::effective_threshold(configured, noise_level, policy.noise_factor);
         let seed = seed_from(&[&cur.id, metric.name()]);
         let (bv, cv, unit, change, n) = match metric.quantile() {
             None => {
                 let (b, c) = (&base.samples.per_iter_ns, &cur.samples.per_iter_ns);
-                let bv = throughput_value(base, stats::mean(b));
-                let cv = throughput_value(cur, stats::mean(c));
+                let bv = base.throughput_per_sec(stats::mean(b));
+                let cv = cur.throughput_per_sec(stats::mean(c));
                 let n = b.len().min(c.len());
-                let change = (n >= MIN_SAMPLES).then(|| stats::throughput_change(b, c, sc, seed));
-                (bv, cv, throughput_unit(cur).to_string(), change, n)
+                let change = (n >= MIN_SAMPLES).then(|| stats::throughput_change(b, c, &sc, seed));
+                (bv, cv, cur.throughput_unit(), change, n)
             }
             Some(q) => {
                 let (Some(bl), Some(cl)) = (&base.latency, &cur.latency) else {
@@ -367,31 +337,13 @@ fn compare_benchmark(
                 let (bc, cc) = (bl.histogram.cumulative(), cl.histogram.cumulative());
                 let n = bc.count().min(cc.count()) as usize;
                 let change =
-                    (n >= MIN_SAMPLES).then(|| stats::quantile_change(&bc, &cc, q, sc, seed));
-                (bc.quantile(q), cc.quantile(q), "ns".to_string(), change, n)
+                    (n >= MIN_SAMPLES).then(|| stats::quantile_change(&bc, &cc, q, &sc, seed));
+                (bc.quantile(q), cc.quantile(q), Unit::Nanos, change, n)
             }
         };
         let verdict = change.map_or(Verdict::Inconclusive, |c| {
-            judge(metric, &c, threshold, cfg.alpha)
+            judge(metric, &c, threshold, policy.alpha)
         });
-        let fmt_value = |v: f64| match metric {
-            Metric::Throughput => format_rate(
-                v,
-                &unit,
-                matches!(cur.throughput, Some(Throughput::Bytes(_))),
-            ),
-            _ => format_ns(v),
-        };
-        let reason = reason(
-            metric,
-            verdict,
-            change.as_ref(),
-            fmt_value(bv),
-            fmt_value(cv),
-            threshold,
-            cfg.confidence,
-            n,
-        );
         rows.push(Row {
             benchmark: cur.id.clone(),
             metric: Some(metric),
@@ -401,15 +353,12 @@ fn compare_benchmark(
             baseline: Some(bv),
             current: Some(cv),
             unit: Some(unit),
-            change: change.map(|c| c.estimate),
-            ci_low: change.map(|c| c.ci_low),
-            ci_high: change.map(|c| c.ci_high),
-            p_value: change.map(|c| c.p_value),
+            change,
+            samples: n,
             threshold: Some(threshold),
             configured_threshold: Some(configured),
             noise: noise_level,
-            confirmation: None,
-            reason,
+            remeasure: None,
         });
     }
     rows
@@ -434,48 +383,17 @@ pub fn judge(metric: Metric, c: &Change, threshold: f64, alpha: f64) -> Verdict 
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn reason(
-    metric: Metric,
-    verdict: Verdict,
-    change: Option<&Change>,
-    base: String,
-    cur: String,
-    threshold: f64,
-    confidence: f64,
-    n: usize,
-) -> String {
-    let Some(c) = change else {
-        return format!("{metric} {base} -> {cur}: only {n} sample(s), too few to tell");
-    };
-    let head = format!(
-        "{metric} {} ({base} -> {cur}, {:.0}% CI {}..{})",
-        format_pct(c.estimate),
-        confidence * 100.0,
-        format_pct(c.ci_low),
-        format_pct(c.ci_high)
-    );
-    let thr = format_pct(threshold);
-    match verdict {
-        Verdict::Regressed => format!("{head} exceeds {thr}"),
-        Verdict::Improved => format!("{head} better than {}", format_pct(-threshold)),
-        Verdict::Unchanged => format!("{head} within {thr}"),
-        _ => format!("{head} may exceed {thr}: too noisy to tell"),
-    }
-}
-
-/// A warning when the two snapshots were measured with different perfgate profiles (`quick`
-/// against `default`): their latency percentiles and means are not comparable, and such a
-/// comparison flags many benchmarks for no reason. `None` when they match or either is unknown.
-pub fn profile_mismatch(baseline: &Snapshot, current: &Snapshot) -> Option<String> {
+/// The two snapshots' perfgate profiles when they differ (`quick` against `default`): their
+/// latency percentiles and means are not comparable, and such a comparison flags many
+/// benchmarks for no reason. `None` when they match or either is unknown.
+pub fn profile_mismatch<'a>(
+    baseline: &'a Snapshot,
+    current: &'a Snapshot,
+) -> Option<(&'a str, &'a str)> {
     let (Some(b), Some(c)) = (&baseline.source.profile, &current.source.profile) else {
         return None;
     };
-    (b != c).then(|| {
-        format!(
-            "the baseline was measured with the {b:?} profile and these results with the {c:?} profile; their figures are not comparable, so expect spurious verdicts (refresh a baseline with the same profile, or run without/with --quick to match)"
-        )
-    })
+    (b != c).then_some((b.as_str(), c.as_str()))
 }
 
 #[cfg(test)]
@@ -530,41 +448,6 @@ mod tests {
         assert_eq!(
             judge(p, &ch(0.05, -0.02, 0.12, 0.1), 0.10, 0.05),
             Verdict::Inconclusive
-        );
-    }
-
-    #[test]
-    fn reason_reads_like_the_issue() {
-        let r = reason(
-            Metric::P99,
-            Verdict::Regressed,
-            Some(&ch(0.38, 0.31, 0.45, 0.001)),
-            "12.1 µs".into(),
-            "16.7 µs".into(),
-            0.10,
-            0.95,
-            100,
-        );
-        assert_eq!(
-            r,
-            "p99 +38% (12.1 µs -> 16.7 µs, 95% CI +31%..+45%) exceeds +10%"
-        );
-    }
-
-    #[test]
-    fn profiles_that_differ_are_named() {
-        let mut base = crate::testutil::snapshot("2026-11-24T00:00:00Z", vec![]);
-        let mut cur = base.clone();
-        assert_eq!(profile_mismatch(&base, &cur), None);
-        base.source.profile = Some("default".into());
-        assert_eq!(profile_mismatch(&base, &cur), None);
-        cur.source.profile = Some("default".into());
-        assert_eq!(profile_mismatch(&base, &cur), None);
-        cur.source.profile = Some("quick".into());
-        let w = profile_mismatch(&base, &cur).unwrap();
-        assert!(
-            w.contains("\"default\" profile") && w.contains("\"quick\" profile"),
-            "{w}"
         );
     }
 }

@@ -16,20 +16,8 @@
 //! `|threshold| / k` keeps its configured threshold.
 
 use crate::baseline::schema::{Benchmark, Noise, Snapshot};
-use crate::compare::metric::{Metric, throughput_value};
 use crate::stats;
-
-impl Noise {
-    /// The relative run-to-run standard deviation of one metric, when measured.
-    pub fn get(&self, m: Metric) -> Option<f64> {
-        match m {
-            Metric::Throughput => Some(self.throughput),
-            Metric::P50 => self.p50,
-            Metric::P99 => self.p99,
-            Metric::P999 => self.p999,
-        }
-    }
-}
+use crate::vocab::Metric;
 
 /// The threshold a comparison is judged against: `threshold` widened to `factor * noise` when
 /// that is larger, keeping the threshold's sign (negative for throughput).
@@ -45,7 +33,7 @@ pub fn effective_threshold(threshold: f64, noise: Option<f64>, factor: f64) -> f
 /// A metric's value in one run: throughput per second, or the latency quantile in ns.
 pub fn metric_value(b: &Benchmark, m: Metric) -> Option<f64> {
     match m.quantile() {
-        None => Some(throughput_value(b, stats::mean(&b.samples.per_iter_ns))),
+        None => Some(b.throughput_per_sec(stats::mean(&b.samples.per_iter_ns))),
         Some(q) => b
             .latency
             .as_ref()

@@ -11,8 +11,8 @@ use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::compare::metric::Metric;
 use crate::error::{Error, Result};
+use crate::vocab::{Metric, PerMetric};
 
 /// The compiled-in defaults, as TOML.
 pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
@@ -31,15 +31,8 @@ pub enum OnMissing {
     Warn,
 }
 
-/// Per-metric thresholds, in percent.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawThresholds {
-    throughput: Option<Spanned<f64>>,
-    p50: Option<Spanned<f64>>,
-    p99: Option<Spanned<f64>>,
-    p999: Option<Spanned<f64>>,
-}
+/// Thresholds as written in a file: percentages, each key optional.
+type RawThresholds = PerMetric<Option<Spanned<f64>>>;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -77,56 +70,44 @@ struct RawConfig {
     benchmark: Vec<RawOverride>,
 }
 
-/// Thresholds per metric, as fractions (`-0.05` is a 5% drop).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Thresholds {
-    /// Throughput (negative).
-    pub throughput: f64,
-    /// Median latency (positive).
-    pub p50: f64,
-    /// 99th percentile latency (positive).
-    pub p99: f64,
-    /// 99.9th percentile latency (positive).
-    pub p999: f64,
-}
-
-impl Thresholds {
-    /// The threshold of one metric.
-    pub fn get(&self, m: Metric) -> f64 {
-        match m {
-            Metric::Throughput => self.throughput,
-            Metric::P50 => self.p50,
-            Metric::P99 => self.p99,
-            Metric::P999 => self.p999,
-        }
-    }
-}
-
-/// The policy in force for one benchmark.
+/// Everything a benchmark's verdict depends on, resolved once per benchmark (the defaults,
+/// then every matching `[[benchmark]]` override in file order) and handed to the comparison
+/// and the confirmation as one value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
     /// Metrics that can fail the build.
     pub gate: Vec<Metric>,
-    /// Thresholds.
-    pub thresholds: Thresholds,
+    /// Thresholds as fractions, signed in the bad direction (`-0.05` is a 5% throughput drop).
+    pub thresholds: PerMetric<f64>,
     /// What a missing benchmark does.
     pub missing: OnMissing,
+    /// Significance level of a "regressed" or "improved" verdict.
+    pub alpha: f64,
+    /// Confidence level of the reported intervals.
+    pub confidence: f64,
+    /// Bootstrap replicates per interval.
+    pub resamples: usize,
+    /// `k` of the noise rule: a threshold is widened to `k` times the benchmark's measured
+    /// run-to-run noise when that is larger (see [`crate::compare::noise`]); 0 turns it off.
+    pub noise_factor: f64,
+}
+
+impl Policy {
+    /// The statistics settings of this policy.
+    pub fn stats(&self) -> crate::stats::StatsConfig {
+        crate::stats::StatsConfig {
+            confidence: self.confidence,
+            resamples: self.resamples,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
 struct Override {
     matcher: GlobMatcher,
     gate: Option<Vec<Metric>>,
-    thresholds: RawThresholdsResolved,
+    thresholds: PerMetric<Option<f64>>,
     missing: Option<OnMissing>,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct RawThresholdsResolved {
-    throughput: Option<f64>,
-    p50: Option<f64>,
-    p99: Option<f64>,
-    p999: Option<f64>,
 }
 
 /// The resolved configuration.
@@ -134,17 +115,8 @@ struct RawThresholdsResolved {
 pub struct Config {
     /// Where the user's layer came from, if any.
     pub source: Option<PathBuf>,
-    /// The default policy.
+    /// The policy of a benchmark no override matches.
     pub defaults: Policy,
-    /// Significance level.
-    pub alpha: f64,
-    /// Confidence level of intervals.
-    pub confidence: f64,
-    /// Bootstrap replicates.
-    pub resamples: usize,
-    /// `k` of the noise rule: a benchmark's threshold is widened to `k` times its measured
-    /// run-to-run noise when that is larger (see [`crate::compare::noise`]); 0 turns it off.
-    pub noise_factor: f64,
     /// What a machine mismatch does.
     pub machine_mismatch: OnMissing,
     ignore: Vec<GlobMatcher>,
@@ -177,18 +149,20 @@ impl Ctx<'_> {
         )
     }
 
+    /// Validates thresholds given in percent and turns them into fractions.
     fn thresholds(
         &self,
         raw: &Option<RawThresholds>,
         prefix: &str,
-    ) -> Result<RawThresholdsResolved> {
+    ) -> Result<PerMetric<Option<f64>>> {
         let Some(raw) = raw else {
-            return Ok(RawThresholdsResolved::default());
+            return Ok(PerMetric::default());
         };
-        let check = |v: &Option<Spanned<f64>>, name: &str, negative: bool| -> Result<Option<f64>> {
+        raw.try_map(|metric, v| {
             let Some(v) = v else { return Ok(None) };
             let x = *v.get_ref();
-            let key = format!("{prefix}thresholds.{name}");
+            let key = format!("{prefix}thresholds.{metric}");
+            let negative = metric.higher_is_better();
             let ok = x.is_finite()
                 && if negative {
                     x < 0.0 && x > -100.0
@@ -204,12 +178,6 @@ impl Ctx<'_> {
                 return Err(self.err(v.span(), &key, format!("{x} is not valid: {want}")));
             }
             Ok(Some(x / 100.0))
-        };
-        Ok(RawThresholdsResolved {
-            throughput: check(&raw.throughput, "throughput", true)?,
-            p50: check(&raw.p50, "p50", false)?,
-            p99: check(&raw.p99, "p99", false)?,
-            p999: check(&raw.p999, "p999", false)?,
         })
     }
 
@@ -217,6 +185,26 @@ impl Ctx<'_> {
         Glob::new(g.get_ref())
             .map(|g| g.compile_matcher())
             .map_err(|e| self.err(g.span(), key, format!("bad glob: {e}")))
+    }
+
+    /// A number of the `[defaults]` table, checked against its range.
+    fn number<T: Copy + std::fmt::Display>(
+        &self,
+        v: &Option<Spanned<T>>,
+        key: &str,
+        ok: impl Fn(T) -> bool,
+        range: &str,
+    ) -> Result<Option<T>> {
+        let Some(v) = v else { return Ok(None) };
+        let x = *v.get_ref();
+        if !ok(x) {
+            return Err(self.err(
+                v.span(),
+                &format!("defaults.{key}"),
+                format!("{x} is not in {range}"),
+            ));
+        }
+        Ok(Some(x))
     }
 }
 
@@ -242,6 +230,50 @@ fn parse_raw(path: &Path, text: &str) -> Result<RawConfig> {
         }
     }
     Ok(raw)
+}
+
+/// One layer of `[defaults]`, validated; every key optional.
+struct Layer {
+    gate: Option<Vec<Metric>>,
+    thresholds: PerMetric<Option<f64>>,
+    missing: Option<OnMissing>,
+    machine_mismatch: Option<OnMissing>,
+    alpha: Option<f64>,
+    confidence: Option<f64>,
+    resamples: Option<usize>,
+    noise_factor: Option<f64>,
+}
+
+impl Layer {
+    fn read(ctx: &Ctx, d: &RawPolicy) -> Result<Layer> {
+        Ok(Layer {
+            gate: d.gate.clone(),
+            thresholds: ctx.thresholds(&d.thresholds, "defaults.")?,
+            missing: d.missing,
+            machine_mismatch: d.machine_mismatch,
+            alpha: ctx.number(&d.alpha, "alpha", |x| x > 0.0 && x <= 0.5, "(0, 0.5]")?,
+            confidence: ctx.number(
+                &d.confidence,
+                "confidence",
+                |x| (0.5..1.0).contains(&x),
+                "[0.5, 1)",
+            )?,
+            resamples: ctx
+                .number(
+                    &d.resamples,
+                    "resamples",
+                    |x| (100..=1_000_000).contains(&x),
+                    "100..=1000000",
+                )?
+                .map(|x| x as usize),
+            noise_factor: ctx.number(
+                &d.noise_factor,
+                "noise_factor",
+                |x: f64| x.is_finite() && (0.0..=100.0).contains(&x),
+                "[0, 100]",
+            )?,
+        })
+    }
 }
 
 impl Config {
@@ -270,7 +302,7 @@ impl Config {
             path: default_path,
             text: DEFAULT_CONFIG,
         };
-        let mut cfg = Self::from_raw(&base_ctx, &base)?;
+        let mut cfg = Self::from_defaults(&base_ctx, &base)?;
         if let Some((path, text)) = user {
             let raw = parse_raw(path, text)?;
             let ctx = Ctx { path, text };
@@ -280,97 +312,52 @@ impl Config {
         Ok(cfg)
     }
 
-    fn from_raw(ctx: &Ctx, raw: &RawConfig) -> Result<Config> {
-        let d = &raw.defaults;
-        let t = ctx.thresholds(&d.thresholds, "defaults.")?;
-        let need = |v: Option<f64>, k: &str| {
-            v.ok_or_else(|| Error::invalid(ctx.path, format!("missing `defaults.thresholds.{k}`")))
-        };
+    /// The compiled-in layer, which must set every key: it is the one source of defaults.
+    fn from_defaults(ctx: &Ctx, raw: &RawConfig) -> Result<Config> {
+        let d = Layer::read(ctx, &raw.defaults)?;
+        let missing = |k: &str| Error::invalid(ctx.path, format!("missing `defaults.{k}`"));
+        let thresholds = d
+            .thresholds
+            .try_map(|m, v| v.ok_or_else(|| missing(&format!("thresholds.{m}"))))?;
         let mut cfg = Config {
             source: None,
             defaults: Policy {
-                gate: d.gate.clone().unwrap_or_default(),
-                thresholds: Thresholds {
-                    throughput: need(t.throughput, "throughput")?,
-                    p50: need(t.p50, "p50")?,
-                    p99: need(t.p99, "p99")?,
-                    p999: need(t.p999, "p999")?,
-                },
-                missing: d.missing.unwrap_or(OnMissing::Fail),
+                gate: d.gate.ok_or_else(|| missing("gate"))?,
+                thresholds,
+                missing: d.missing.ok_or_else(|| missing("missing"))?,
+                alpha: d.alpha.ok_or_else(|| missing("alpha"))?,
+                confidence: d.confidence.ok_or_else(|| missing("confidence"))?,
+                resamples: d.resamples.ok_or_else(|| missing("resamples"))?,
+                noise_factor: d.noise_factor.ok_or_else(|| missing("noise_factor"))?,
             },
-            alpha: 0.05,
-            confidence: 0.95,
-            resamples: 1000,
-            noise_factor: 3.0,
-            machine_mismatch: OnMissing::Warn,
+            machine_mismatch: d
+                .machine_mismatch
+                .ok_or_else(|| missing("machine_mismatch"))?,
             ignore: Vec::new(),
             overrides: Vec::new(),
         };
-        cfg.apply(ctx, raw)?;
+        cfg.apply_lists(ctx, raw)?;
         Ok(cfg)
     }
 
     fn apply(&mut self, ctx: &Ctx, raw: &RawConfig) -> Result<()> {
-        let d = &raw.defaults;
-        if let Some(g) = &d.gate {
-            self.defaults.gate = g.clone();
+        let d = Layer::read(ctx, &raw.defaults)?;
+        let p = &mut self.defaults;
+        if let Some(g) = d.gate {
+            p.gate = g;
         }
-        let t = ctx.thresholds(&d.thresholds, "defaults.")?;
-        let th = &mut self.defaults.thresholds;
-        th.throughput = t.throughput.unwrap_or(th.throughput);
-        th.p50 = t.p50.unwrap_or(th.p50);
-        th.p99 = t.p99.unwrap_or(th.p99);
-        th.p999 = t.p999.unwrap_or(th.p999);
-        if let Some(m) = d.missing {
-            self.defaults.missing = m;
-        }
-        if let Some(m) = d.machine_mismatch {
-            self.machine_mismatch = m;
-        }
-        if let Some(a) = &d.alpha {
-            let x = *a.get_ref();
-            if !(x > 0.0 && x <= 0.5) {
-                return Err(ctx.err(
-                    a.span(),
-                    "defaults.alpha",
-                    format!("{x} is not in (0, 0.5]"),
-                ));
-            }
-            self.alpha = x;
-        }
-        if let Some(c) = &d.confidence {
-            let x = *c.get_ref();
-            if !(0.5..1.0).contains(&x) {
-                return Err(ctx.err(
-                    c.span(),
-                    "defaults.confidence",
-                    format!("{x} is not in [0.5, 1)"),
-                ));
-            }
-            self.confidence = x;
-        }
-        if let Some(r) = &d.resamples {
-            let x = *r.get_ref();
-            if !(100..=1_000_000).contains(&x) {
-                return Err(ctx.err(
-                    r.span(),
-                    "defaults.resamples",
-                    format!("{x} is not in 100..=1000000"),
-                ));
-            }
-            self.resamples = x as usize;
-        }
-        if let Some(k) = &d.noise_factor {
-            let x = *k.get_ref();
-            if !(x.is_finite() && (0.0..=100.0).contains(&x)) {
-                return Err(ctx.err(
-                    k.span(),
-                    "defaults.noise_factor",
-                    format!("{x} is not in [0, 100]"),
-                ));
-            }
-            self.noise_factor = x;
-        }
+        p.thresholds = p.thresholds.overlaid(&d.thresholds);
+        p.missing = d.missing.unwrap_or(p.missing);
+        p.alpha = d.alpha.unwrap_or(p.alpha);
+        p.confidence = d.confidence.unwrap_or(p.confidence);
+        p.resamples = d.resamples.unwrap_or(p.resamples);
+        p.noise_factor = d.noise_factor.unwrap_or(p.noise_factor);
+        self.machine_mismatch = d.machine_mismatch.unwrap_or(self.machine_mismatch);
+        self.apply_lists(ctx, raw)
+    }
+
+    /// Adds a layer's `ignore` globs and `[[benchmark]]` overrides after the ones before it.
+    fn apply_lists(&mut self, ctx: &Ctx, raw: &RawConfig) -> Result<()> {
         for g in &raw.ignore {
             self.ignore.push(ctx.glob(g, "ignore")?);
         }
@@ -398,24 +385,10 @@ impl Config {
             if let Some(g) = &o.gate {
                 p.gate = g.clone();
             }
-            let t = &o.thresholds;
-            p.thresholds.throughput = t.throughput.unwrap_or(p.thresholds.throughput);
-            p.thresholds.p50 = t.p50.unwrap_or(p.thresholds.p50);
-            p.thresholds.p99 = t.p99.unwrap_or(p.thresholds.p99);
-            p.thresholds.p999 = t.p999.unwrap_or(p.thresholds.p999);
-            if let Some(m) = o.missing {
-                p.missing = m;
-            }
+            p.thresholds = p.thresholds.overlaid(&o.thresholds);
+            p.missing = o.missing.unwrap_or(p.missing);
         }
         p
-    }
-
-    /// The statistics settings.
-    pub fn stats(&self) -> crate::stats::StatsConfig {
-        crate::stats::StatsConfig {
-            confidence: self.confidence,
-            resamples: self.resamples,
-        }
     }
 }
 
@@ -433,8 +406,9 @@ mod tests {
         assert_eq!(c.defaults.gate, vec![Metric::Throughput, Metric::P99]);
         assert_eq!(c.defaults.thresholds.throughput, -0.05);
         assert_eq!(c.defaults.thresholds.p99, 0.10);
-        assert_eq!((c.alpha, c.confidence, c.resamples), (0.05, 0.95, 1000));
-        assert_eq!(c.noise_factor, 3.0);
+        let d = &c.defaults;
+        assert_eq!((d.alpha, d.confidence, d.resamples), (0.05, 0.95, 1000));
+        assert_eq!(d.noise_factor, 3.0);
         assert_eq!(c.defaults.missing, OnMissing::Fail);
     }
 

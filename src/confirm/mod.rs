@@ -12,33 +12,38 @@
 //! per-round ratios `current / baseline`: their geometric mean, a Student-t
 //! interval of the mean log ratio (df = rounds - 1) and its p-value, judged by the usual rule
 //! ([`crate::compare::judge`]) against the configured threshold, not widened for noise, since
-//! pairing cancels the drift between runs.
+//! pairing cancels the drift between runs. The benchmark's policy (threshold, alpha,
+//! confidence) is the one the comparison resolved for it.
 
 pub mod bench;
 pub mod rounds;
 pub mod worktree;
 
-use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::baseline::schema::{Benchmark, Snapshot};
-use crate::compare::metric::format_pct;
 use crate::compare::noise::metric_value;
-use crate::compare::{Comparison, Metric, Row, Verdict, judge};
+use crate::compare::{Comparison, Confirmation, Metric, Remeasure, Row, Verdict, judge};
+use crate::error::Result;
 use crate::stats::{self, Change};
 
-/// How a row's verdict was re-judged.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Confirmation {
-    /// Paired rounds measured.
-    pub rounds: usize,
-    /// The verdict of the first comparison.
-    pub first_verdict: Verdict,
-    /// The change measured by the first comparison.
-    pub first_change: Option<f64>,
-    /// The metric's ratio `current / baseline` in each paired round, in round order: what the
-    /// verdict rests on, kept so that a surprising verdict can be checked.
-    pub ratios: Vec<f64>,
+/// The check flow after the first comparison, written once for `check`, `check --ab` and the
+/// evaluation: pick the candidates, have `measure` run them in paired rounds (`None`: they
+/// cannot be re-measured, and the first verdicts stand), re-judge their rows. Returns the
+/// candidates.
+pub fn confirm_candidates(
+    cmp: &mut Comparison,
+    rounds: u32,
+    measure: impl FnOnce(&[String]) -> Result<Option<Vec<(Snapshot, Snapshot)>>>,
+) -> Result<Vec<String>> {
+    let candidates = candidates(cmp);
+    if rounds > 0
+        && !candidates.is_empty()
+        && let Some(pairs) = measure(&candidates)?
+    {
+        apply(cmp, &candidates, &pairs);
+    }
+    Ok(candidates)
 }
 
 /// The benchmarks worth re-measuring: those with a gated metric that regressed, or that is
@@ -64,6 +69,7 @@ fn worse_than_configured(r: &Row) -> bool {
     let (Some(m), Some(c), Some(t)) = (r.metric, r.change, r.configured_threshold) else {
         return false;
     };
+    let c = c.estimate;
     let badness = if m.higher_is_better() { -c } else { c };
     badness > t.abs()
 }
@@ -115,76 +121,36 @@ pub fn paired_change(
     })
 }
 
-/// Re-judges the gated rows of `benchmarks` on the paired rounds `(baseline run, current run)`
-/// and recounts the comparison.
-pub fn apply(
-    cmp: &mut Comparison,
-    benchmarks: &[String],
-    rounds: &[(Snapshot, Snapshot)],
-    alpha: f64,
-) {
-    let confidence = cmp.confidence;
+/// Re-judges the gated rows of `benchmarks` on the paired rounds `(baseline run, current run)`,
+/// each under the policy the comparison resolved for it, and recounts the comparison.
+pub fn apply(cmp: &mut Comparison, benchmarks: &[String], rounds: &[(Snapshot, Snapshot)]) {
     for row in cmp.rows.iter_mut() {
         let Some(metric) = row.metric else { continue };
         if !row.gated || !benchmarks.contains(&row.benchmark) {
             continue;
         }
+        let Some(policy) = cmp.policies.get(&row.benchmark) else {
+            continue;
+        };
         let pairs: Vec<(&Benchmark, &Benchmark)> = rounds
             .iter()
             .filter_map(|(b, c)| Some((find(b, &row.benchmark)?, find(c, &row.benchmark)?)))
             .collect();
-        let Some(change) = paired_change(metric, &pairs, confidence) else {
-            row.reason.push_str(&format!(
-                "; not re-measured: only {} paired round(s) have it",
-                pairs.len()
-            ));
+        let Some(change) = paired_change(metric, &pairs, policy.confidence) else {
+            row.remeasure = Some(Remeasure::TooFewRounds(pairs.len()));
             continue;
         };
-        let threshold = row.configured_threshold.unwrap_or(0.0);
-        let verdict = judge(metric, &change, threshold, alpha);
-        let first = format!(
-            "first run {}{}",
-            row.change.map_or("-".into(), format_pct),
-            if row.verdict == verdict {
-                String::new()
-            } else {
-                format!(", {}", row.verdict.name())
-            }
-        );
-        let head = format!(
-            "{metric} {} ({:.0}% CI {}..{}, p {})",
-            format_pct(change.estimate),
-            confidence * 100.0,
-            format_pct(change.ci_low),
-            format_pct(change.ci_high),
-            crate::report::table::format_p(change.p_value),
-        );
-        let thr = format_pct(threshold);
-        let n = pairs.len();
-        row.reason = match verdict {
-            Verdict::Regressed => {
-                format!("confirmed in {n} paired rounds: {head} exceeds {thr} ({first})")
-            }
-            Verdict::Improved => format!("improved in {n} paired rounds: {head} ({first})"),
-            Verdict::Unchanged => {
-                format!("not confirmed in {n} paired rounds: {head} within {thr} ({first})")
-            }
-            _ => format!(
-                "not confirmed in {n} paired rounds: {head} may exceed {thr}: too noisy to tell ({first})"
-            ),
-        };
-        row.confirmation = Some(Confirmation {
-            rounds: n,
+        let threshold = *policy.thresholds.get(metric);
+        let verdict = judge(metric, &change, threshold, policy.alpha);
+        row.remeasure = Some(Remeasure::Judged(Confirmation {
+            rounds: pairs.len(),
             first_verdict: row.verdict,
-            first_change: row.change,
+            first_change: row.change.map(|c| c.estimate),
             ratios: paired_ratios(metric, &pairs),
-        });
+        }));
         row.verdict = verdict;
         row.fails = verdict == Verdict::Regressed;
-        row.change = Some(change.estimate);
-        row.ci_low = Some(change.ci_low);
-        row.ci_high = Some(change.ci_high);
-        row.p_value = Some(change.p_value);
+        row.change = Some(change);
         row.threshold = Some(threshold);
     }
     cmp.recount();

@@ -22,14 +22,11 @@ pub mod calibrate;
 
 use std::collections::BTreeMap;
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
-
 use crate::baseline::schema::{Snapshot, SnapshotKind};
-use crate::compare::metric::format_pct;
 use crate::compare::{self, Sources};
 use crate::config::Config;
 use crate::error::Result;
+use crate::vocab::{Metric, Verdict};
 
 /// The criterion baseline name the eval saves the unchanged code's runs under.
 pub const CRITERION_BASELINE: &str = "perfgate-eval";
@@ -181,9 +178,30 @@ pub struct Evaluation {
     pub results: Vec<(Variant, Tally)>,
     /// The baseline the comparisons were made against.
     pub baseline: Snapshot,
-    /// One line per re-measured (benchmark, metric): the first and the confirmed verdict and
-    /// the per-round ratios they rest on.
-    pub paired: Vec<String>,
+    /// Every re-measured (benchmark, metric): the first and the confirmed verdict and the
+    /// per-round ratios they rest on.
+    pub paired: Vec<Paired>,
+}
+
+/// One confirmation of one (benchmark, metric) in one round of the evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paired {
+    /// The evaluation round (from 1).
+    pub round: u32,
+    /// The variant's name.
+    pub variant: String,
+    /// The benchmark.
+    pub benchmark: String,
+    /// The metric.
+    pub metric: Metric,
+    /// The first comparison's change and verdict.
+    pub first: (Option<f64>, Verdict),
+    /// Paired rounds measured.
+    pub rounds: usize,
+    /// The confirmed change and verdict.
+    pub confirmed: (Option<f64>, Verdict),
+    /// The ratio `current / baseline` of each paired round.
+    pub ratios: Vec<f64>,
 }
 
 /// Settings of an evaluation.
@@ -258,30 +276,25 @@ pub fn evaluate(
             let (snap, log) = run(&v.env, &against)?;
             let mut cmp = compare::compare(&baseline, &snap, cfg, &sources);
             let first_flagged = flagged_benchmarks(&cmp);
-            let candidates = crate::confirm::candidates(&cmp);
-            if opts.confirm_rounds > 0 && !candidates.is_empty() {
-                let label = format!("round {} of {}: {}", round + 1, opts.rounds, v.name);
-                let pairs = confirm(v, &candidates, opts.confirm_rounds, &mut |m| {
+            let label = format!("round {} of {}: {}", round + 1, opts.rounds, v.name);
+            crate::confirm::confirm_candidates(&mut cmp, opts.confirm_rounds, |candidates| {
+                confirm(v, candidates, opts.confirm_rounds, &mut |m| {
                     progress(&format!("{label}: {m}"))
-                })?;
-                crate::confirm::apply(&mut cmp, &candidates, &pairs, cfg.alpha);
-                for r in cmp.rows.iter() {
-                    if let (Some(c), Some(m)) = (&r.confirmation, r.metric) {
-                        let ratios: Vec<String> =
-                            c.ratios.iter().map(|x| format!("{x:.4}")).collect();
-                        paired.push(format!(
-                            "round {} | {} | {} {m}: first {} {}, after {} paired rounds {} {}; ratios current/baseline: {}",
-                            round + 1,
-                            v.name,
-                            crate::report::terminal_safe(&r.benchmark),
-                            c.first_change.map_or("-".into(), format_pct),
-                            c.first_verdict.name(),
-                            c.rounds,
-                            r.change.map_or("-".into(), format_pct),
-                            r.verdict.name(),
-                            ratios.join(" ")
-                        ));
-                    }
+                })
+                .map(Some)
+            })?;
+            for r in &cmp.rows {
+                if let (Some(c), Some(m)) = (r.confirmation(), r.metric) {
+                    paired.push(Paired {
+                        round: round + 1,
+                        variant: v.name.clone(),
+                        benchmark: r.benchmark.clone(),
+                        metric: m,
+                        first: (c.first_change, c.first_verdict),
+                        rounds: c.rounds,
+                        confirmed: (r.change.map(|c| c.estimate), r.verdict),
+                        ratios: c.ratios.clone(),
+                    });
                 }
             }
             let ids: Vec<&str> = snap.benchmarks.iter().map(|b| b.id.as_str()).collect();
@@ -308,73 +321,10 @@ fn flagged_benchmarks(cmp: &compare::Comparison) -> usize {
         .len()
 }
 
-fn rate(k: usize, n: usize) -> String {
-    if n == 0 {
-        return "-".into();
-    }
-    format!("{k} of {n} ({:.1}%)", 100.0 * k as f64 / n as f64)
-}
-
-/// The report: one row per variant, perfgate's rates next to criterion's.
-pub fn render(e: &Evaluation) -> String {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .force_no_tty()
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header([
-            "comparison",
-            "perfgate: gated comparisons flagged",
-            "perfgate: benchmarks flagged, first comparison",
-            "perfgate: benchmarks flagged",
-            "perfgate: runs failed",
-            "criterion: benchmarks regressed",
-        ]);
-    for (v, tally) in &e.results {
-        t.add_row([
-            v.name.clone(),
-            rate(tally.comparisons_failed, tally.comparisons),
-            rate(tally.first_flagged, tally.benchmarks),
-            rate(tally.benchmarks_failed, tally.benchmarks),
-            rate(tally.runs_failed, tally.runs),
-            rate(tally.criterion_regressed, tally.criterion_benchmarks),
-        ]);
-    }
-    let confirm = if e.confirm_rounds > 0 {
-        format!(
-            "candidate regressions confirmed in {} paired rounds",
-            e.confirm_rounds
-        )
-    } else {
-        "no confirmation (first comparison only)".to_string()
-    };
-    let mut s = format!(
-        "perfgate eval-noise: {} rounds; baseline from {} run(s); {confirm}\n",
-        e.rounds, e.noise_runs
-    );
-    for b in &e.baseline.benchmarks {
-        if let Some(n) = &b.noise {
-            let mut parts = vec![format!("throughput {:.2}%", n.throughput * 100.0)];
-            for (name, v) in [("p50", n.p50), ("p99", n.p99), ("p999", n.p999)] {
-                if let Some(v) = v {
-                    parts.push(format!("{name} {:.2}%", v * 100.0));
-                }
-            }
-            s.push_str(&format!(
-                "run-to-run noise of {}: {}\n",
-                crate::report::terminal_safe(&b.id),
-                parts.join(", ")
-            ));
-        }
-    }
-    s.push_str("A/A rows are false alarms; A/B rows are detections.\n");
-    s.push_str(&t.to_string());
-    s.push('\n');
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::eval::render;
 
     const LOG: &str = "\
 Benchmarking calibrate/throughput: Warming up for 1.0000 s
@@ -521,10 +471,11 @@ other/bench             time:   [1.0 ns 1.0 ns 1.0 ns]
         let (_, big) = &e.results[1];
         assert_eq!((big.first_flagged, big.benchmarks_failed), (2, 2));
         assert_eq!(e.paired.len(), 2);
+        let line = crate::report::eval::paired_line(&e.paired[0]);
         assert!(
-            e.paired[0].contains("ratios current/baseline: 0.8003 0.8003 0.8003"),
+            line.contains("ratios current/baseline: 0.8003 0.8003 0.8003"),
             "{}",
-            e.paired[0]
+            line
         );
         let row_text = render(&e);
         assert!(

@@ -117,7 +117,11 @@ pub fn annotations(c: &Comparison) -> String {
             ),
             None => format!("perfgate: {} {}", r.benchmark, r.verdict.name()),
         };
-        s.push_str(&command(level, &title, &r.reason));
+        s.push_str(&command(
+            level,
+            &title,
+            &super::prose::reason(r, c.confidence),
+        ));
     }
     s
 }

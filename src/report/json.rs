@@ -1,43 +1,183 @@
 //! The JSON report (`--format json`), schema `perfgate-comparison` version 1, documented in
 //! the README. Values are raw numbers (fractions for changes), so scripts need not parse text.
+//!
+//! The report is a published format, so it has types of its own here, built from the
+//! comparison: renaming a field of the comparison cannot change the report, and the test
+//! below fails when a published field is added, removed, renamed or moved.
 
 use serde::Serialize;
 
+use super::prose;
 use crate::compare::{Comparison, Counts, Row};
+use crate::vocab::{Metric, Verdict};
 
 /// Schema version of the JSON report.
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
-#[derive(Serialize)]
-struct Report<'a> {
-    schema_version: u32,
-    kind: &'static str,
-    verdict: &'static str,
-    headline: String,
-    baseline: Side<'a>,
-    results: Side<'a>,
-    machine_mismatch: &'a [String],
-    alpha: f64,
-    noise_factor: f64,
-    confidence: f64,
-    counts: &'a Counts,
-    rows: &'a [Row],
+/// The whole report.
+#[derive(Debug, Serialize)]
+pub struct Report<'a> {
+    /// Always [`REPORT_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Always `perfgate-comparison`.
+    pub kind: &'static str,
+    /// `pass` or `fail`, as the exit code.
+    pub verdict: &'static str,
+    /// The headline of the terminal report.
+    pub headline: String,
+    /// The baseline side.
+    pub baseline: Side<'a>,
+    /// The results side.
+    pub results: Side<'a>,
+    /// Differences between the machines; empty when they match.
+    pub machine_mismatch: &'a [String],
+    /// Significance level.
+    pub alpha: f64,
+    /// `k` of the noise rule.
+    pub noise_factor: f64,
+    /// Confidence level of the intervals.
+    pub confidence: f64,
+    /// Verdict counts.
+    pub counts: JsonCounts,
+    /// One row per benchmark and metric, most important first.
+    pub rows: Vec<JsonRow<'a>>,
 }
 
-#[derive(Serialize)]
-struct Side<'a> {
-    source: &'a str,
-    commit: Option<&'a str>,
-    testbed: &'a str,
+/// One side of the comparison.
+#[derive(Debug, Serialize)]
+pub struct Side<'a> {
+    /// Where it came from.
+    pub source: &'a str,
+    /// Its commit, if recorded.
+    pub commit: Option<&'a str>,
+    /// Its testbed.
+    pub testbed: &'a str,
 }
 
-/// Renders the comparison as pretty JSON (with a trailing newline).
-pub fn render(c: &Comparison) -> String {
-    let report = Report {
+/// Verdict counts.
+#[derive(Debug, Serialize)]
+pub struct JsonCounts {
+    /// Rows that fail the build.
+    pub failing: usize,
+    /// Regressed rows (gated or not).
+    pub regressed: usize,
+    /// Improved rows.
+    pub improved: usize,
+    /// Unchanged rows.
+    pub unchanged: usize,
+    /// Inconclusive rows.
+    pub inconclusive: usize,
+    /// New benchmarks.
+    pub new: usize,
+    /// Missing benchmarks.
+    pub missing: usize,
+    /// Benchmarks left out by the ignore list.
+    pub ignored: usize,
+}
+
+impl From<&Counts> for JsonCounts {
+    fn from(n: &Counts) -> Self {
+        JsonCounts {
+            failing: n.failing,
+            regressed: n.regressed,
+            improved: n.improved,
+            unchanged: n.unchanged,
+            inconclusive: n.inconclusive,
+            new: n.new,
+            missing: n.missing,
+            ignored: n.ignored,
+        }
+    }
+}
+
+/// One benchmark and metric.
+#[derive(Debug, Serialize)]
+pub struct JsonRow<'a> {
+    /// Criterion's full id.
+    pub benchmark: &'a str,
+    /// The metric; null for new and missing benchmarks.
+    pub metric: Option<Metric>,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Whether the row fails the build.
+    pub fails: bool,
+    /// Whether the metric is gated.
+    pub gated: bool,
+    /// Baseline value.
+    pub baseline: Option<f64>,
+    /// Current value.
+    pub current: Option<f64>,
+    /// Unit of the values.
+    pub unit: Option<&'static str>,
+    /// Relative change.
+    pub change: Option<f64>,
+    /// Lower end of its interval.
+    pub ci_low: Option<f64>,
+    /// Upper end of its interval.
+    pub ci_high: Option<f64>,
+    /// p-value of "no change".
+    pub p_value: Option<f64>,
+    /// The threshold judged against (effective).
+    pub threshold: Option<f64>,
+    /// The configured threshold.
+    pub configured_threshold: Option<f64>,
+    /// The baseline's run-to-run noise of the metric.
+    pub noise: Option<f64>,
+    /// The paired-round re-measurement, if any.
+    pub confirmation: Option<JsonConfirmation<'a>>,
+    /// The verdict in plain words.
+    pub reason: String,
+}
+
+/// A paired-round re-measurement.
+#[derive(Debug, Serialize)]
+pub struct JsonConfirmation<'a> {
+    /// Paired rounds measured.
+    pub rounds: usize,
+    /// The first comparison's verdict.
+    pub first_verdict: Verdict,
+    /// The first comparison's change.
+    pub first_change: Option<f64>,
+    /// The ratio `current / baseline` of each round.
+    pub ratios: &'a [f64],
+}
+
+impl<'a> JsonRow<'a> {
+    fn new(r: &'a Row, confidence: f64) -> Self {
+        JsonRow {
+            benchmark: &r.benchmark,
+            metric: r.metric,
+            verdict: r.verdict,
+            fails: r.fails,
+            gated: r.gated,
+            baseline: r.baseline,
+            current: r.current,
+            unit: r.unit.map(|u| u.symbol()),
+            change: r.change.map(|c| c.estimate),
+            ci_low: r.change.map(|c| c.ci_low),
+            ci_high: r.change.map(|c| c.ci_high),
+            p_value: r.change.map(|c| c.p_value),
+            threshold: r.threshold,
+            configured_threshold: r.configured_threshold,
+            noise: r.noise,
+            confirmation: r.confirmation().map(|c| JsonConfirmation {
+                rounds: c.rounds,
+                first_verdict: c.first_verdict,
+                first_change: c.first_change,
+                ratios: &c.ratios,
+            }),
+            reason: prose::reason(r, confidence),
+        }
+    }
+}
+
+/// The report of a comparison.
+pub fn report(c: &Comparison) -> Report<'_> {
+    Report {
         schema_version: REPORT_SCHEMA_VERSION,
         kind: "perfgate-comparison",
         verdict: if c.failed() { "fail" } else { "pass" },
-        headline: super::table::headline(c),
+        headline: prose::headline(c),
         baseline: Side {
             source: &c.baseline_source,
             commit: c.baseline_commit.as_deref(),
@@ -52,10 +192,151 @@ pub fn render(c: &Comparison) -> String {
         alpha: c.alpha,
         noise_factor: c.noise_factor,
         confidence: c.confidence,
-        counts: &c.counts,
-        rows: &c.rows,
-    };
-    let mut s = serde_json::to_string_pretty(&report).expect("reports always serialize");
+        counts: (&c.counts).into(),
+        rows: c
+            .rows
+            .iter()
+            .map(|r| JsonRow::new(r, c.confidence))
+            .collect(),
+    }
+}
+
+/// Renders the comparison as pretty JSON (with a trailing newline).
+pub fn render(c: &Comparison) -> String {
+    let mut s = serde_json::to_string_pretty(&report(c)).expect("reports always serialize");
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keys of `v`, an object of the rendered report `text`, in the order the text has
+    /// them (serde_json's `Value` sorts its keys, so it cannot tell).
+    fn object_keys(v: &serde_json::Value, text: &str) -> Vec<String> {
+        for (start, _) in text.match_indices('{') {
+            let mut it =
+                serde_json::Deserializer::from_str(&text[start..]).into_iter::<serde_json::Value>();
+            if matches!(it.next(), Some(Ok(ref c)) if c == v) {
+                return depth_one_keys(&text[start..start + it.byte_offset()]);
+            }
+        }
+        panic!("object not found in the report");
+    }
+
+    /// The keys at depth 1 of one JSON object's text.
+    fn depth_one_keys(body: &str) -> Vec<String> {
+        let (mut depth, mut keys, mut chars) = (0, Vec::new(), body.char_indices().peekable());
+        while let Some((i, ch)) = chars.next() {
+            match ch {
+                '{' | '[' => depth += 1,
+                '}' | ']' => depth -= 1,
+                '"' => {
+                    let mut end = i + 1;
+                    while let Some((j, c)) = chars.next() {
+                        if c == '\\' {
+                            chars.next();
+                        } else if c == '"' {
+                            end = j;
+                            break;
+                        }
+                    }
+                    let rest = body[end + 1..].trim_start();
+                    if depth == 1 && rest.starts_with(':') {
+                        keys.push(body[i + 1..end].to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+        keys
+    }
+
+    /// The published fields, in order. Changing one is a new schema version: update the
+    /// README's schema, [`REPORT_SCHEMA_VERSION`] and this list together.
+    #[test]
+    fn published_fields_do_not_change() {
+        let cfg = crate::config::Config::default_config();
+        let mut base = crate::testutil::bench("a/b", vec![100.0, 101.0, 99.0]);
+        base.noise = None;
+        let cur = crate::testutil::bench("a/b", vec![200.0, 201.0, 199.0]);
+        let mut cmp = crate::compare::compare(
+            &crate::testutil::snapshot("x", vec![base]),
+            &crate::testutil::snapshot("y", vec![cur]),
+            &cfg,
+            &crate::compare::Sources {
+                baseline: "b".into(),
+                results: "r".into(),
+            },
+        );
+        cmp.rows[0].remeasure = Some(crate::compare::Remeasure::Judged(
+            crate::compare::Confirmation {
+                rounds: 2,
+                first_verdict: Verdict::Regressed,
+                first_change: Some(-0.5),
+                ratios: vec![0.5, 0.5],
+            },
+        ));
+        let v: serde_json::Value = serde_json::from_str(&render(&cmp)).unwrap();
+        let text = render(&cmp);
+        let keys = |v: &serde_json::Value| object_keys(v, &text);
+        assert_eq!(
+            keys(&v),
+            [
+                "schema_version",
+                "kind",
+                "verdict",
+                "headline",
+                "baseline",
+                "results",
+                "machine_mismatch",
+                "alpha",
+                "noise_factor",
+                "confidence",
+                "counts",
+                "rows"
+            ]
+        );
+        assert_eq!(keys(&v["baseline"]), ["source", "commit", "testbed"]);
+        assert_eq!(
+            keys(&v["counts"]),
+            [
+                "failing",
+                "regressed",
+                "improved",
+                "unchanged",
+                "inconclusive",
+                "new",
+                "missing",
+                "ignored"
+            ]
+        );
+        assert_eq!(
+            keys(&v["rows"][0]),
+            [
+                "benchmark",
+                "metric",
+                "verdict",
+                "fails",
+                "gated",
+                "baseline",
+                "current",
+                "unit",
+                "change",
+                "ci_low",
+                "ci_high",
+                "p_value",
+                "threshold",
+                "configured_threshold",
+                "noise",
+                "confirmation",
+                "reason"
+            ]
+        );
+        assert_eq!(
+            keys(&v["rows"][0]["confirmation"]),
+            ["rounds", "first_verdict", "first_change", "ratios"]
+        );
+    }
 }

@@ -8,7 +8,8 @@
 //! shown as a code span (where markdown, HTML, autolinks, emoji and @-mentions are all inert),
 //! and every other text is escaped: no name can inject markup, break a table or ping a user.
 
-use super::table::{format_p, headline, verdict_label};
+use super::format::{format_p, short_commit};
+use super::prose::{headline, reason, threshold_label, verdict_label};
 use crate::compare::{Comparison, Row, Verdict};
 
 /// Renders the whole markdown report (ends with a newline).
@@ -58,7 +59,7 @@ pub fn render(c: &Comparison) -> String {
             } else {
                 text(&label)
             };
-            out.push_str(&format!("| {verdict} |{}\n", cells(r, c.noise_factor)));
+            out.push_str(&format!("| {verdict} |{}\n", cells(r, c)));
         }
         out.push('\n');
     }
@@ -68,7 +69,7 @@ pub fn render(c: &Comparison) -> String {
             unchanged.len()
         ));
         for r in &unchanged {
-            out.push_str(&format!("|{}\n", cells(r, c.noise_factor)));
+            out.push_str(&format!("|{}\n", cells(r, c)));
         }
         out.push_str("\n</details>\n");
     }
@@ -77,19 +78,23 @@ pub fn render(c: &Comparison) -> String {
 
 /// The benchmark, metric, p-value, threshold and reason cells of a row, each followed by `|`.
 /// The threshold is the effective one, with the noise that widened it, as in the table.
-fn cells(r: &Row, noise_factor: f64) -> String {
+fn cells(r: &Row, c: &Comparison) -> String {
     format!(
         " {} | {} | {} | {} | {} |",
         code(&r.benchmark, true),
         r.metric.map_or("-", |m| m.name()),
-        text(&r.p_value.map_or("-".to_string(), format_p)),
-        text(&r.threshold_label(noise_factor)),
-        text(&r.reason)
+        text(
+            &r.change
+                .map(|c| c.p_value)
+                .map_or("-".to_string(), format_p)
+        ),
+        text(&threshold_label(r, c.noise_factor)),
+        text(&reason(r, c.confidence))
     )
 }
 
 fn commit(c: Option<&str>) -> String {
-    c.map(|s| format!(" (commit {})", code(&s[..s.len().min(12)], false)))
+    c.map(|s| format!(" (commit {})", code(short_commit(s), false)))
         .unwrap_or_default()
 }
 

@@ -1,13 +1,19 @@
-//! Reports: one module per output format, all rendering a [`crate::compare::Comparison`].
+//! Reports: one module per output format, all rendering a [`crate::compare::Comparison`]
+//! (and `baseline show`, the refresh summary and the evaluation), with the words they share
+//! in [`prose`] and the number formats in [`format`].
 
+pub mod eval;
+pub mod format;
 pub mod github;
 pub mod json;
 pub mod markdown;
+pub mod prose;
+pub mod refresh;
 pub mod show;
 pub mod table;
 
 /// Output formats of `compare` and `check`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// A terminal table (comfy-table).
     Table,

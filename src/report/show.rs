@@ -3,9 +3,9 @@
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
+use super::format::{format_ns, format_value};
 use super::terminal_safe;
 use crate::baseline::schema::{Latency, Snapshot};
-use crate::compare::metric::{format_ns, format_rate, throughput_unit, throughput_value};
 
 type Pick = fn(&Latency) -> (f64, [f64; 2]);
 
@@ -68,17 +68,12 @@ pub fn render(s: &Snapshot, label: &str, color: bool) -> String {
         "Samples",
     ]);
     for b in &s.benchmarks {
-        let binary = matches!(
-            b.throughput,
-            Some(crate::baseline::schema::Throughput::Bytes(_))
-        );
         let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
         t.add_row(vec![
             Cell::new(terminal_safe(&b.id)),
-            right(format_rate(
-                throughput_value(b, b.summary.mean_ns),
-                throughput_unit(b),
-                binary,
+            right(format_value(
+                b.throughput_per_sec(b.summary.mean_ns),
+                b.throughput_unit(),
             )),
             right(format_ns(b.summary.mean_ns)),
             right(format_ns(b.summary.median_ns)),

@@ -4,6 +4,8 @@
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table};
 
+use super::format::{format_p, short_commit};
+use super::prose::{headline, mismatch_banner, reason, threshold_label, verdict_label};
 use super::terminal_safe;
 use crate::compare::{Comparison, Row, Verdict};
 
@@ -17,54 +19,6 @@ pub struct TableOptions {
     pub width: Option<u16>,
     /// Output goes to a terminal.
     pub terminal: bool,
-}
-
-/// The one-line summary of a comparison.
-pub fn headline(c: &Comparison) -> String {
-    let compared = c.rows.iter().filter(|r| r.metric.is_some()).count();
-    let n = &c.counts;
-    let status = if c.failed() { "FAIL" } else { "PASS" };
-    let mut parts = vec![format!("{} failing of {compared} comparisons", n.failing)];
-    for (count, what) in [
-        (n.regressed, "regressed"),
-        (n.inconclusive, "inconclusive"),
-        (n.improved, "improved"),
-        (n.new, "new"),
-        (n.missing, "missing"),
-        (n.ignored, "ignored"),
-    ] {
-        if count > 0 {
-            parts.push(format!("{count} {what}"));
-        }
-    }
-    format!("perfgate: {status}: {}", parts.join(", "))
-}
-
-/// The machine-mismatch banner lines, empty when the machines match.
-pub fn mismatch_banner(c: &Comparison) -> Vec<String> {
-    if c.machine_mismatch.is_empty() {
-        return Vec::new();
-    }
-    let mut lines = vec![format!(
-        "WARNING: the baseline was measured on a different machine (testbed {:?}, here {:?}); timings are not comparable:",
-        c.baseline_testbed, c.results_testbed
-    )];
-    lines.extend(c.machine_mismatch.iter().map(|d| format!("  - {d}")));
-    lines.push(
-        "  Refresh the baseline on this kind of machine (`perfgate baseline refresh`), or compare against the baseline of this testbed (--testbed)."
-            .to_string(),
-    );
-    lines
-}
-
-/// The verdict as shown: upper case when the row fails the build.
-pub fn verdict_label(r: &Row) -> String {
-    match (r.verdict, r.fails, r.gated) {
-        (Verdict::Regressed, true, _) => "REGRESSED".into(),
-        (Verdict::Missing, true, _) => "MISSING".into(),
-        (Verdict::Regressed, false, false) => "regressed (not gated)".into(),
-        (v, _, _) => v.name().into(),
-    }
 }
 
 fn verdict_color(r: &Row) -> Option<Color> {
@@ -101,12 +55,12 @@ pub fn render(c: &Comparison, opts: TableOptions) -> String {
         terminal_safe(&c.baseline_source),
         c.baseline_commit
             .as_deref()
-            .map(|s| format!(" (commit {})", &s[..s.len().min(12)]))
+            .map(|s| format!(" (commit {})", terminal_safe(short_commit(s))))
             .unwrap_or_default(),
         terminal_safe(&c.results_source),
         c.results_commit
             .as_deref()
-            .map(|s| format!(" (commit {})", &s[..s.len().min(12)]))
+            .map(|s| format!(" (commit {})", terminal_safe(short_commit(s))))
             .unwrap_or_default(),
     ));
     if c.rows.is_empty() {
@@ -164,21 +118,16 @@ pub fn render(c: &Comparison, opts: TableOptions) -> String {
             verdict,
             Cell::new(terminal_safe(&r.benchmark)),
             Cell::new(r.metric.map_or("-", |m| m.name())),
-            Cell::new(r.p_value.map_or("-".to_string(), format_p)),
-            Cell::new(r.threshold_label(c.noise_factor)),
-            Cell::new(&r.reason),
+            Cell::new(
+                r.change
+                    .map(|c| c.p_value)
+                    .map_or("-".to_string(), format_p),
+            ),
+            Cell::new(threshold_label(r, c.noise_factor)),
+            Cell::new(terminal_safe(&reason(r, c.confidence))),
         ]);
     }
     out.push_str(&table.to_string());
     out.push('\n');
     out
-}
-
-/// A p-value for display: `<0.001` below a thousandth, else three decimals.
-pub fn format_p(p: f64) -> String {
-    if p < 0.001 {
-        "<0.001".to_string()
-    } else {
-        format!("{p:.3}")
-    }
 }

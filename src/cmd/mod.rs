@@ -1,0 +1,256 @@
+//! The commands, one file each, over the plan types of [`plan`]. Each returns the process
+//! exit code, or an error that the binary prints as one line and turns into exit code 2.
+
+pub mod check;
+pub mod collect;
+pub mod compare;
+pub mod config;
+pub mod eval;
+pub mod layout;
+pub mod plan;
+pub mod refresh;
+pub mod run;
+pub mod show;
+mod suite;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use crate::baseline::schema::Snapshot;
+use crate::baseline::{self, git, store};
+use crate::compare::Comparison;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::report::{self, Format, table::TableOptions};
+use crate::{EXIT_PASS, EXIT_REGRESSION};
+use layout::Layout;
+
+/// A command and its plan.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// `perfgate run`.
+    Run(plan::Run),
+    /// `perfgate collect`.
+    Collect(plan::Collect),
+    /// `perfgate compare`.
+    Compare(plan::Compare),
+    /// `perfgate check`.
+    Check(plan::Check),
+    /// `perfgate baseline refresh`.
+    Refresh(plan::Refresh),
+    /// `perfgate baseline show`.
+    Show(plan::Show),
+    /// `perfgate config`.
+    Config,
+    /// `perfgate eval-noise`.
+    EvalNoise(plan::EvalNoise),
+}
+
+/// Runs a command.
+pub fn run(global: plan::Global, command: Command) -> Result<i32> {
+    let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+    if let Command::Config = command {
+        // Needs no valid config: it is what a user reads to mend a broken one.
+        return config::run(&global, &cwd);
+    }
+    let ctx = Ctx::new(&global, cwd)?;
+    match command {
+        Command::Run(p) => run::run(&ctx, p),
+        Command::Collect(p) => collect::run(&ctx, p),
+        Command::Compare(p) => compare::run(&ctx, p),
+        Command::Check(p) => check::run(&ctx, p),
+        Command::Refresh(p) => refresh::run(&ctx, p),
+        Command::Show(p) => show::run(&ctx, p),
+        Command::EvalNoise(p) => eval::run(&ctx, p),
+        Command::Config => unreachable!("handled above"),
+    }
+}
+
+/// State shared by the commands.
+struct Ctx {
+    config: Config,
+    color: bool,
+    terminal: bool,
+    layout: Layout,
+}
+
+impl Ctx {
+    fn new(global: &plan::Global, cwd: PathBuf) -> Result<Ctx> {
+        let config = load_config(global, &cwd)?;
+        let terminal = std::io::stdout().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = match global.color {
+            plan::Color::Always => true,
+            plan::Color::Never => false,
+            plan::Color::Auto => terminal && !no_color,
+        };
+        Ok(Ctx {
+            config,
+            color,
+            terminal,
+            layout: Layout::new(&cwd),
+        })
+    }
+
+    fn cwd(&self) -> &Path {
+        self.layout.cwd()
+    }
+}
+
+/// The configuration: the file named with `--config`, else `perfgate.toml` here if present,
+/// over the compiled-in defaults.
+fn load_config(global: &plan::Global, cwd: &Path) -> Result<Config> {
+    match &global.config {
+        Some(p) => Config::load(p, true),
+        None => Config::load(&cwd.join(crate::config::FILE_NAME), false),
+    }
+}
+
+/// Writes to stdout. A closed pipe is not an error: the reader has seen what it wanted.
+pub fn out(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::io("<stdout>", e)),
+    }
+}
+
+/// Writes one line to stderr, escaped for the terminal. A closed stderr is ignored: nobody
+/// is there to read it, and the exit code still tells.
+pub fn note(line: &str) {
+    let _ = writeln!(
+        std::io::stderr(),
+        "perfgate: {}",
+        report::terminal_safe(line)
+    );
+}
+
+fn warn(msg: &str) {
+    note(&format!("warning: {msg}"));
+}
+
+/// Loads the baseline named by `source` for `testbed`, with a label for reports.
+fn load_baseline(
+    ctx: &Ctx,
+    source: &plan::BaselineSource,
+    testbed: &str,
+) -> Result<(Snapshot, String)> {
+    let dir = &source.dir;
+    let path = source
+        .file
+        .clone()
+        .unwrap_or_else(|| baseline::path_for(dir, testbed));
+    match source.git_ref.as_deref() {
+        Some(r) => {
+            let rev = if r == "merge-base" {
+                git::merge_base(ctx.cwd(), base_branch(source).as_deref())?
+            } else {
+                r.to_string()
+            };
+            let snap = git::read_snapshot_at(ctx.cwd(), &rev, &path)?;
+            Ok((snap, format!("{}@{r}", path.display())))
+        }
+        None => {
+            if source.file.is_none() && !path.exists() {
+                return Err(no_baseline(dir, testbed, &path));
+            }
+            Ok((store::read_snapshot(&path)?, path.display().to_string()))
+        }
+    }
+}
+
+/// The branch `merge-base` is taken against: `--base-branch`, else `$PERFGATE_BASE_BRANCH`,
+/// else `$GITHUB_BASE_REF` (the pull request's base branch, set by GitHub Actions on
+/// `pull_request` events and empty on others); `None` means the main-branch candidates.
+fn base_branch(source: &plan::BaselineSource) -> Option<String> {
+    source
+        .base_branch
+        .clone()
+        .filter(|b| !b.is_empty())
+        .or_else(|| {
+            ["PERFGATE_BASE_BRANCH", "GITHUB_BASE_REF"]
+                .iter()
+                .find_map(|v| std::env::var(v).ok().filter(|b| !b.is_empty()))
+        })
+}
+
+fn no_baseline(dir: &Path, testbed: &str, path: &Path) -> Error {
+    let mut others: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter_map(|e| {
+                    e.file_name()
+                        .to_str()?
+                        .strip_suffix(".json")
+                        .map(str::to_string)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    others.sort();
+    let hint = if others.is_empty() {
+        "create one with `perfgate baseline refresh`".to_string()
+    } else {
+        format!(
+            "baselines exist for: {} (pick one with --testbed, and expect a machine-mismatch warning), or create this testbed's with `perfgate baseline refresh`",
+            others.join(", ")
+        )
+    };
+    Error::Invalid {
+        path: path.to_path_buf(),
+        message: format!("no baseline for testbed {testbed:?}; {hint}"),
+    }
+}
+
+fn warn_profile_mismatch(baseline: &Snapshot, current: &Snapshot) {
+    if let Some(m) = crate::compare::profile_mismatch(baseline, current) {
+        warn(&report::prose::profile_warning(m));
+    }
+}
+
+fn render(ctx: &Ctx, cmp: &Comparison, format: Format) -> String {
+    match format {
+        Format::Table => report::table::render(
+            cmp,
+            TableOptions {
+                color: ctx.color,
+                width: None,
+                terminal: ctx.terminal,
+            },
+        ),
+        Format::Json => report::json::render(cmp),
+        Format::Markdown => report::markdown::render(cmp),
+    }
+}
+
+/// Prints a comparison (and, under GitHub Actions, its summary, outputs and annotations) and
+/// returns the exit code.
+fn report_comparison(ctx: &Ctx, cmp: &Comparison, format: Format) -> Result<i32> {
+    if format != Format::Table {
+        for line in report::prose::mismatch_banner(cmp) {
+            note(&line);
+        }
+    }
+    let github = report::github::GithubEnv::from_env();
+    if github.active {
+        github.write_files(cmp)?;
+        // The runner reads workflow commands on stdout and stderr alike; when stdout carries a
+        // JSON or markdown document (often redirected to a file), they go to stderr instead.
+        let notes = report::github::annotations(cmp);
+        if format == Format::Table {
+            out(&notes)?;
+        } else {
+            let _ = std::io::stderr().write_all(notes.as_bytes());
+        }
+    }
+    out(&render(ctx, cmp, format))?;
+    Ok(if cmp.failed() {
+        EXIT_REGRESSION
+    } else {
+        EXIT_PASS
+    })
+}

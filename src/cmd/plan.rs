@@ -1,0 +1,159 @@
+//! What each command is asked to do, as plain data: the command line is converted into these
+//! (in `crate::cli`), so the commands and everything below them never see clap.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::report::Format;
+
+/// When to use colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Color {
+    /// On a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Options of every command.
+#[derive(Debug, Clone)]
+pub struct Global {
+    /// The thresholds file named on the command line, if any (else `perfgate.toml` in the
+    /// current directory, when present).
+    pub config: Option<PathBuf>,
+    /// When to use colours.
+    pub color: Color,
+}
+
+/// How to run `cargo bench`.
+#[derive(Debug, Clone, Default)]
+pub struct Bench {
+    /// Criterion's output directory, when not the default.
+    pub criterion_dir: Option<PathBuf>,
+    /// The quick measurement profile (`PERFGATE_PROFILE=quick`).
+    pub quick: bool,
+    /// The testbed name, when not derived from the machine.
+    pub testbed: Option<String>,
+    /// Arguments for `cargo bench` (criterion's after a `--`).
+    pub cargo_args: Vec<String>,
+}
+
+/// Where the baseline comes from.
+#[derive(Debug, Clone)]
+pub struct BaselineSource {
+    /// An explicit baseline file.
+    pub file: Option<PathBuf>,
+    /// Read the file at this git ref (`merge-base`: the merge-base with the main branch).
+    pub git_ref: Option<String>,
+    /// The branch `merge-base` is taken against.
+    pub base_branch: Option<String>,
+    /// The baselines directory.
+    pub dir: PathBuf,
+}
+
+/// `perfgate run`.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// Where to write the results (default: the layout's results file).
+    pub output: Option<PathBuf>,
+    /// How to run the suite.
+    pub bench: Bench,
+}
+
+/// `perfgate collect`.
+#[derive(Debug, Clone)]
+pub struct Collect {
+    /// Criterion's output directory.
+    pub criterion_dir: Option<PathBuf>,
+    /// The criterion baseline to read (`new`: the latest run).
+    pub criterion_baseline: String,
+    /// Where to write the results.
+    pub output: PathBuf,
+    /// Keep only results written at or after this RFC 3339 time.
+    pub since: Option<String>,
+    /// The testbed name to record.
+    pub testbed: Option<String>,
+}
+
+/// `perfgate compare`.
+#[derive(Debug, Clone)]
+pub struct Compare {
+    /// The baseline.
+    pub source: BaselineSource,
+    /// The results file (default: the layout's results file).
+    pub results: Option<PathBuf>,
+    /// The baseline's testbed (default: the results').
+    pub testbed: Option<String>,
+    /// Output format.
+    pub format: Format,
+}
+
+/// `perfgate check`.
+#[derive(Debug, Clone)]
+pub struct Check {
+    /// The baseline.
+    pub source: BaselineSource,
+    /// Compare this results file instead of running the suite.
+    pub results: Option<PathBuf>,
+    /// Where to write the results of the run (default: the layout's results file).
+    pub output: Option<PathBuf>,
+    /// Output format.
+    pub format: Format,
+    /// Paired rounds that re-measure candidate regressions (0: none).
+    pub confirm_rounds: u32,
+    /// Time for the paired rounds.
+    pub confirm_budget: Duration,
+    /// Measure this ref here instead of reading a stored baseline.
+    pub ab: Option<String>,
+    /// The target directory of the baseline commit's build (default: the layout's).
+    pub ab_target_dir: Option<PathBuf>,
+    /// How to run the suite.
+    pub bench: Bench,
+}
+
+/// `perfgate baseline refresh`.
+#[derive(Debug, Clone)]
+pub struct Refresh {
+    /// Results files to use instead of running the suite.
+    pub from: Vec<PathBuf>,
+    /// Runs of the suite (noise is measured from 2).
+    pub runs: u32,
+    /// The baselines directory.
+    pub dir: PathBuf,
+    /// Refresh with uncommitted changes.
+    pub allow_dirty: bool,
+    /// Remove benchmarks absent from the new results.
+    pub prune: bool,
+    /// How to run the suite.
+    pub bench: Bench,
+}
+
+/// `perfgate baseline show`.
+#[derive(Debug, Clone)]
+pub struct Show {
+    /// The baseline.
+    pub source: BaselineSource,
+    /// The testbed (default: this machine's).
+    pub testbed: Option<String>,
+}
+
+/// `perfgate eval-noise`.
+#[derive(Debug, Clone)]
+pub struct EvalNoise {
+    /// Rounds.
+    pub rounds: u32,
+    /// Runs combined into the baseline.
+    pub noise_runs: u32,
+    /// Paired rounds confirming each candidate (0: none).
+    pub confirm_rounds: u32,
+    /// Throughput drops to inject, in percent.
+    pub drops: Vec<f64>,
+    /// The injected tail, `FRACTION:FACTOR`.
+    pub tail: String,
+    /// The quick profile.
+    pub quick: bool,
+    /// Criterion's output directory.
+    pub criterion_dir: Option<PathBuf>,
+}

@@ -1,0 +1,254 @@
+//! The words of a report, shared by every format: the headline, the verdict labels, the
+//! reason of each row, the threshold label and the warnings. The comparison holds decisions
+//! only; this module is where they become sentences.
+
+use super::format::{format_p, format_pct, format_value, noise_pct};
+use crate::compare::{Comparison, Remeasure, Row, Verdict};
+use crate::stats::Change;
+use crate::vocab::Metric;
+
+/// The one-line summary of a comparison.
+pub fn headline(c: &Comparison) -> String {
+    let n = &c.counts;
+    let status = if c.failed() { "FAIL" } else { "PASS" };
+    let mut parts = vec![format!(
+        "{} failing of {} comparisons",
+        n.failing,
+        c.compared()
+    )];
+    for (count, what) in [
+        (n.regressed, "regressed"),
+        (n.inconclusive, "inconclusive"),
+        (n.improved, "improved"),
+        (n.new, "new"),
+        (n.missing, "missing"),
+        (n.ignored, "ignored"),
+    ] {
+        if count > 0 {
+            parts.push(format!("{count} {what}"));
+        }
+    }
+    format!("perfgate: {status}: {}", parts.join(", "))
+}
+
+/// The verdict as shown: upper case when the row fails the build.
+pub fn verdict_label(r: &Row) -> String {
+    match (r.verdict, r.fails, r.gated) {
+        (Verdict::Regressed, true, _) => "REGRESSED".into(),
+        (Verdict::Missing, true, _) => "MISSING".into(),
+        (Verdict::Regressed, false, false) => "regressed (not gated)".into(),
+        (v, _, _) => v.name().into(),
+    }
+}
+
+/// The threshold as shown in reports: `-5.0%`, or `-12% (3 x noise 4.0%)` when the
+/// benchmark's run-to-run noise widened it, so the reader sees why.
+pub fn threshold_label(r: &Row, noise_factor: f64) -> String {
+    let Some(t) = r.threshold else {
+        return "-".into();
+    };
+    match (r.configured_threshold, r.noise) {
+        (Some(c), Some(n)) if c != t => {
+            format!(
+                "{} ({noise_factor} x noise {})",
+                format_pct(t),
+                noise_pct(n)
+            )
+        }
+        _ => format_pct(t),
+    }
+}
+
+/// The machine-mismatch banner lines, empty when the machines match.
+pub fn mismatch_banner(c: &Comparison) -> Vec<String> {
+    if c.machine_mismatch.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec![format!(
+        "WARNING: the baseline was measured on a different machine (testbed {:?}, here {:?}); timings are not comparable:",
+        c.baseline_testbed, c.results_testbed
+    )];
+    lines.extend(c.machine_mismatch.iter().map(|d| format!("  - {d}")));
+    lines.push(
+        "  Refresh the baseline on this kind of machine (`perfgate baseline refresh`), or compare against the baseline of this testbed (--testbed)."
+            .to_string(),
+    );
+    lines
+}
+
+/// The warning for a comparison of two perfgate profiles (see
+/// [`crate::compare::profile_mismatch`]).
+pub fn profile_warning((baseline, results): (&str, &str)) -> String {
+    format!(
+        "the baseline was measured with the {baseline:?} profile and these results with the {results:?} profile; their figures are not comparable, so expect spurious verdicts (refresh a baseline with the same profile, or run without/with --quick to match)"
+    )
+}
+
+/// The verdict of a row in plain words.
+pub fn reason(r: &Row, confidence: f64) -> String {
+    let Some(metric) = r.metric else {
+        return match (r.verdict, r.fails) {
+            (Verdict::New, _) => "new benchmark: not in the baseline".to_string(),
+            (_, true) => "in the baseline but not in these results (configured to fail: `missing = \"fail\"`)".to_string(),
+            _ => "in the baseline but not in these results".to_string(),
+        };
+    };
+    let threshold = r.threshold.unwrap_or(0.0);
+    if let Some(Remeasure::Judged(conf)) = &r.remeasure
+        && let Some(change) = &r.change
+    {
+        return confirmed_reason(
+            metric,
+            r.verdict,
+            change,
+            threshold,
+            confidence,
+            conf.rounds,
+            conf.first_change,
+            conf.first_verdict,
+        );
+    }
+    let value = |v: Option<f64>| match (v, r.unit) {
+        (Some(v), Some(u)) => format_value(v, u),
+        _ => "-".to_string(),
+    };
+    let first = first_reason(
+        metric,
+        r.verdict,
+        r.change.as_ref(),
+        value(r.baseline),
+        value(r.current),
+        threshold,
+        confidence,
+        r.samples,
+    );
+    match &r.remeasure {
+        Some(Remeasure::TooFewRounds(k)) => {
+            format!("{first}; not re-measured: only {k} paired round(s) have it")
+        }
+        _ => first,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn first_reason(
+    metric: Metric,
+    verdict: Verdict,
+    change: Option<&Change>,
+    base: String,
+    cur: String,
+    threshold: f64,
+    confidence: f64,
+    n: usize,
+) -> String {
+    let Some(c) = change else {
+        return format!("{metric} {base} -> {cur}: only {n} sample(s), too few to tell");
+    };
+    let head = format!(
+        "{metric} {} ({base} -> {cur}, {:.0}% CI {}..{})",
+        format_pct(c.estimate),
+        confidence * 100.0,
+        format_pct(c.ci_low),
+        format_pct(c.ci_high)
+    );
+    let thr = format_pct(threshold);
+    match verdict {
+        Verdict::Regressed => format!("{head} exceeds {thr}"),
+        Verdict::Improved => format!("{head} better than {}", format_pct(-threshold)),
+        Verdict::Unchanged => format!("{head} within {thr}"),
+        _ => format!("{head} may exceed {thr}: too noisy to tell"),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn confirmed_reason(
+    metric: Metric,
+    verdict: Verdict,
+    change: &Change,
+    threshold: f64,
+    confidence: f64,
+    n: usize,
+    first_change: Option<f64>,
+    first_verdict: Verdict,
+) -> String {
+    let first = format!(
+        "first run {}{}",
+        first_change.map_or("-".into(), format_pct),
+        if first_verdict == verdict {
+            String::new()
+        } else {
+            format!(", {}", first_verdict.name())
+        }
+    );
+    let head = format!(
+        "{metric} {} ({:.0}% CI {}..{}, p {})",
+        format_pct(change.estimate),
+        confidence * 100.0,
+        format_pct(change.ci_low),
+        format_pct(change.ci_high),
+        format_p(change.p_value),
+    );
+    let thr = format_pct(threshold);
+    match verdict {
+        Verdict::Regressed => {
+            format!("confirmed in {n} paired rounds: {head} exceeds {thr} ({first})")
+        }
+        Verdict::Improved => format!("improved in {n} paired rounds: {head} ({first})"),
+        Verdict::Unchanged => {
+            format!("not confirmed in {n} paired rounds: {head} within {thr} ({first})")
+        }
+        _ => format!(
+            "not confirmed in {n} paired rounds: {head} may exceed {thr}: too noisy to tell ({first})"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::profile_mismatch;
+
+    fn ch(est: f64, lo: f64, hi: f64, p: f64) -> Change {
+        Change {
+            estimate: est,
+            ci_low: lo,
+            ci_high: hi,
+            p_value: p,
+        }
+    }
+
+    #[test]
+    fn reason_reads_like_the_issue() {
+        let r = first_reason(
+            Metric::P99,
+            Verdict::Regressed,
+            Some(&ch(0.38, 0.31, 0.45, 0.001)),
+            "12.1 µs".into(),
+            "16.7 µs".into(),
+            0.10,
+            0.95,
+            100,
+        );
+        assert_eq!(
+            r,
+            "p99 +38% (12.1 µs -> 16.7 µs, 95% CI +31%..+45%) exceeds +10%"
+        );
+    }
+
+    #[test]
+    fn profiles_that_differ_are_named() {
+        let mut base = crate::testutil::snapshot("2026-11-24T00:00:00Z", vec![]);
+        let mut cur = base.clone();
+        assert_eq!(profile_mismatch(&base, &cur), None);
+        base.source.profile = Some("default".into());
+        assert_eq!(profile_mismatch(&base, &cur), None);
+        cur.source.profile = Some("default".into());
+        assert_eq!(profile_mismatch(&base, &cur), None);
+        cur.source.profile = Some("quick".into());
+        let w = profile_warning(profile_mismatch(&base, &cur).unwrap());
+        assert!(
+            w.contains("\"default\" profile") && w.contains("\"quick\" profile"),
+            "{w}"
+        );
+    }
+}

@@ -1,0 +1,255 @@
+//! The shared vocabulary of every layer: the metrics a benchmark is judged on ([`Metric`]), a
+//! value per metric ([`PerMetric`]), and the verdicts ([`Verdict`]).
+//!
+//! Adding a metric (a p90, say) means adding it here: to [`Metric`], [`Metric::ALL`], its name
+//! and quantile, and a field of [`PerMetric`]. Config thresholds, policies and comparisons are
+//! all built on these; only the published file formats (`baseline::schema`, the latency log)
+//! spell their fields out, since a change there is a change of a published schema.
+
+use serde::{Deserialize, Serialize};
+
+/// A gated quantity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    /// Work per second (declared throughput, or iterations per second): higher is better.
+    Throughput,
+    /// Median operation latency: lower is better.
+    P50,
+    /// 99th percentile operation latency.
+    P99,
+    /// 99.9th percentile operation latency.
+    P999,
+}
+
+impl Metric {
+    /// Every metric, in report order.
+    pub const ALL: [Metric; 4] = [Metric::Throughput, Metric::P50, Metric::P99, Metric::P999];
+
+    /// The name used in config files, JSON and tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Throughput => "throughput",
+            Metric::P50 => "p50",
+            Metric::P99 => "p99",
+            Metric::P999 => "p999",
+        }
+    }
+
+    /// The quantile of a latency metric; `None` for throughput.
+    pub fn quantile(self) -> Option<f64> {
+        match self {
+            Metric::Throughput => None,
+            Metric::P50 => Some(0.5),
+            Metric::P99 => Some(0.99),
+            Metric::P999 => Some(0.999),
+        }
+    }
+
+    /// Whether a larger value is better.
+    pub fn higher_is_better(self) -> bool {
+        self == Metric::Throughput
+    }
+}
+
+impl std::fmt::Display for Metric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One value per [`Metric`]. Serialized as a table keyed by the metric names, so it is also
+/// the shape of `thresholds = { throughput = -5.0, p99 = 10.0 }` in `perfgate.toml` (with
+/// `T = Option<_>`, a key left out is `None`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PerMetric<T> {
+    /// [`Metric::Throughput`].
+    #[serde(default)]
+    pub throughput: T,
+    /// [`Metric::P50`].
+    #[serde(default)]
+    pub p50: T,
+    /// [`Metric::P99`].
+    #[serde(default)]
+    pub p99: T,
+    /// [`Metric::P999`].
+    #[serde(default)]
+    pub p999: T,
+}
+
+impl<T> PerMetric<T> {
+    /// Builds every metric's value with `f`.
+    pub fn from_fn(mut f: impl FnMut(Metric) -> T) -> Self {
+        PerMetric {
+            throughput: f(Metric::Throughput),
+            p50: f(Metric::P50),
+            p99: f(Metric::P99),
+            p999: f(Metric::P999),
+        }
+    }
+
+    /// The value of one metric.
+    pub fn get(&self, m: Metric) -> &T {
+        match m {
+            Metric::Throughput => &self.throughput,
+            Metric::P50 => &self.p50,
+            Metric::P99 => &self.p99,
+            Metric::P999 => &self.p999,
+        }
+    }
+
+    /// The value of one metric, mutably.
+    pub fn get_mut(&mut self, m: Metric) -> &mut T {
+        match m {
+            Metric::Throughput => &mut self.throughput,
+            Metric::P50 => &mut self.p50,
+            Metric::P99 => &mut self.p99,
+            Metric::P999 => &mut self.p999,
+        }
+    }
+
+    /// Every metric with its value, in report order.
+    pub fn iter(&self) -> impl Iterator<Item = (Metric, &T)> {
+        Metric::ALL.into_iter().map(move |m| (m, self.get(m)))
+    }
+
+    /// A value per metric computed from this one's, failing on the first error.
+    pub fn try_map<U, E>(
+        &self,
+        mut f: impl FnMut(Metric, &T) -> Result<U, E>,
+    ) -> Result<PerMetric<U>, E> {
+        Ok(PerMetric {
+            throughput: f(Metric::Throughput, &self.throughput)?,
+            p50: f(Metric::P50, &self.p50)?,
+            p99: f(Metric::P99, &self.p99)?,
+            p999: f(Metric::P999, &self.p999)?,
+        })
+    }
+}
+
+impl<T: Copy> PerMetric<T> {
+    /// This layer with every value that `overlay` sets replaced by it.
+    pub fn overlaid(&self, overlay: &PerMetric<Option<T>>) -> Self {
+        PerMetric::from_fn(|m| overlay.get(m).unwrap_or(*self.get(m)))
+    }
+}
+
+/// The unit of a compared value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Unit {
+    /// Nanoseconds (latency percentiles).
+    Nanos,
+    /// Bytes per second; `binary` when criterion shows it with binary prefixes (KiB/s), as
+    /// for `Throughput::Bytes`.
+    BytesPerSec {
+        /// Binary prefixes.
+        binary: bool,
+    },
+    /// Elements per second.
+    ElementsPerSec,
+    /// Bits per second.
+    BitsPerSec,
+    /// Iterations per second (no declared throughput).
+    IterationsPerSec,
+}
+
+impl Unit {
+    /// The symbol used in reports and the JSON report: `ns`, `B/s`, `elem/s`, `bit/s`,
+    /// `iter/s`.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Unit::Nanos => "ns",
+            Unit::BytesPerSec { .. } => "B/s",
+            Unit::ElementsPerSec => "elem/s",
+            Unit::BitsPerSec => "bit/s",
+            Unit::IterationsPerSec => "iter/s",
+        }
+    }
+}
+
+/// The verdict of one comparison row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Significantly worse, by more than the threshold.
+    Regressed,
+    /// In the baseline but not in the results.
+    Missing,
+    /// A regression beyond the threshold can be neither ruled out nor confirmed.
+    Inconclusive,
+    /// Significantly better, by more than the threshold.
+    Improved,
+    /// In the results but not in the baseline.
+    New,
+    /// Any change is within the threshold.
+    Unchanged,
+}
+
+impl Verdict {
+    /// The lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Regressed => "regressed",
+            Verdict::Missing => "missing",
+            Verdict::Inconclusive => "inconclusive",
+            Verdict::Improved => "improved",
+            Verdict::New => "new",
+            Verdict::Unchanged => "unchanged",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_metric_covers_every_metric_once() {
+        let p = PerMetric::from_fn(|m| m.name());
+        let names: Vec<&str> = p
+            .iter()
+            .map(|(m, v)| {
+                assert_eq!(m.name(), *v);
+                *v
+            })
+            .collect();
+        assert_eq!(names, ["throughput", "p50", "p99", "p999"]);
+        let mut q = p;
+        *q.get_mut(Metric::P99) = "x";
+        assert_eq!(*q.get(Metric::P99), "x");
+    }
+
+    #[test]
+    fn overlay_replaces_only_what_it_sets() {
+        let base = PerMetric {
+            throughput: -0.05,
+            p50: 0.1,
+            p99: 0.1,
+            p999: 0.2,
+        };
+        let over = PerMetric {
+            p99: Some(0.25),
+            ..PerMetric::default()
+        };
+        let got = base.overlaid(&over);
+        assert_eq!(
+            got,
+            PerMetric {
+                throughput: -0.05,
+                p50: 0.1,
+                p99: 0.25,
+                p999: 0.2
+            }
+        );
+    }
+
+    #[test]
+    fn per_metric_reads_a_thresholds_table() {
+        let t: PerMetric<Option<f64>> = toml::from_str("throughput = -3.0\np99 = 12.0").unwrap();
+        assert_eq!(t.throughput, Some(-3.0));
+        assert_eq!(t.p50, None);
+        assert_eq!(t.p99, Some(12.0));
+        assert!(toml::from_str::<PerMetric<Option<f64>>>("p98 = 1.0").is_err());
+    }
+}
