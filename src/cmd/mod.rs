@@ -78,11 +78,13 @@ impl Ctx {
     fn new(global: &plan::Global, cwd: PathBuf) -> Result<Ctx> {
         let config = load_config(global, &cwd)?;
         let terminal = std::io::stdout().is_terminal();
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let color = match global.color {
             plan::Color::Always => true,
             plan::Color::Never => false,
-            plan::Color::Auto => terminal && !no_color,
+            // anstream's rule: a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it).
+            plan::Color::Auto => {
+                anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+            }
         };
         Ok(Ctx {
             config,

@@ -311,25 +311,47 @@ pub fn locked_criterion_version(dir: &Path) -> Option<String> {
         .map(|d| d.join("Cargo.lock"))
         .find(|p| p.is_file())?;
     let text = std::fs::read_to_string(lock).ok()?;
-    let mut versions: Vec<String> = Vec::new();
-    let mut in_criterion = false;
-    for line in text.lines() {
-        let line = line.trim();
-        if line == "[[package]]" {
-            in_criterion = false;
-        } else if line == "name = \"criterion\"" {
-            in_criterion = true;
-        } else if in_criterion && let Some(v) = line.strip_prefix("version = \"") {
-            versions.push(v.trim_end_matches('"').to_string());
-            in_criterion = false;
-        }
+    #[derive(serde::Deserialize)]
+    struct Lock {
+        #[serde(default)]
+        package: Vec<Package>,
     }
+    #[derive(serde::Deserialize)]
+    struct Package {
+        name: String,
+        version: String,
+    }
+    let lock: Lock = toml::from_str(&text).ok()?;
+    let versions: Vec<String> = lock
+        .package
+        .into_iter()
+        .filter(|p| p.name == "criterion")
+        .map(|p| p.version)
+        .collect();
     (!versions.is_empty()).then(|| versions.join(", "))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn criterion_versions_come_from_the_nearest_lock_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let sub = tmp.path().join("crate/benches");
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(
+            tmp.path().join("Cargo.lock"),
+            "version = 4\n\n[[package]]\nname = \"criterion\"\nversion = \"0.5.1\"\n\n[[package]]\nname = \"serde\"\nversion = \"1.0.0\"\n\n[[package]]\nname = \"criterion\"\nversion = \"0.8.2\"\nsource = \"registry+https://example.invalid\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            locked_criterion_version(&sub).as_deref(),
+            Some("0.5.1, 0.8.2")
+        );
+        std::fs::write(tmp.path().join("Cargo.lock"), "not toml [").unwrap();
+        assert_eq!(locked_criterion_version(&sub), None);
+    }
 
     fn raw(id: &str, secs: u64) -> RawResult {
         RawResult {

@@ -161,19 +161,10 @@ fn find<'a>(s: &'a Snapshot, id: &str) -> Option<&'a Benchmark> {
 }
 
 /// A criterion filter matching exactly the given benchmark ids (criterion's filter is a
-/// regular expression over the full id).
+/// regular expression over the full id, of the `regex` crate's syntax, whose own escaping is
+/// used here).
 pub fn exact_filter(ids: &[String]) -> String {
-    let escaped: Vec<String> = ids
-        .iter()
-        .map(|id| {
-            id.chars()
-                .flat_map(|c| {
-                    let special = "\\.+*?()|[]{}^$#&-~".contains(c);
-                    special.then_some('\\').into_iter().chain([c])
-                })
-                .collect()
-        })
-        .collect();
+    let escaped: Vec<String> = ids.iter().map(|id| regex_syntax::escape(id)).collect();
     format!("^(?:{})$", escaped.join("|"))
 }
 

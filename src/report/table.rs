@@ -1,6 +1,7 @@
 //! The terminal report: a banner when the machines differ, a one-line headline, and a
 //! comfy-table with failing rows first, each with its reason in plain words.
 
+use anstyle::{AnsiColor, Style};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table};
 
@@ -36,7 +37,8 @@ pub fn render(c: &Comparison, opts: TableOptions) -> String {
     let mut out = String::new();
     for line in mismatch_banner(c) {
         if opts.color {
-            out.push_str(&format!("\x1b[1;33m{line}\x1b[0m\n"));
+            let warn = Style::new().bold().fg_color(Some(AnsiColor::Yellow.into()));
+            out.push_str(&format!("{warn}{line}{warn:#}\n"));
         } else {
             out.push_str(&line);
             out.push('\n');
@@ -44,8 +46,13 @@ pub fn render(c: &Comparison, opts: TableOptions) -> String {
     }
     let head = headline(c);
     if opts.color {
-        let code = if c.failed() { "1;31" } else { "1;32" };
-        out.push_str(&format!("\x1b[{code}m{head}\x1b[0m\n"));
+        let color = if c.failed() {
+            AnsiColor::Red
+        } else {
+            AnsiColor::Green
+        };
+        let style = Style::new().bold().fg_color(Some(color.into()));
+        out.push_str(&format!("{style}{head}{style:#}\n"));
     } else {
         out.push_str(&head);
         out.push('\n');

@@ -24,15 +24,6 @@ pub struct StatsConfig {
     pub resamples: usize,
 }
 
-impl Default for StatsConfig {
-    fn default() -> Self {
-        StatsConfig {
-            confidence: 0.95,
-            resamples: 1000,
-        }
-    }
-}
-
 /// A relative change (`current / baseline - 1` of the metric's own value) with its interval
 /// and the p-value of the hypothesis "no change".
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -203,6 +194,12 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The settings the tests were written for (the compiled-in defaults' values).
+    const TEST_CFG: StatsConfig = StatsConfig {
+        confidence: 0.95,
+        resamples: 1000,
+    };
+
     fn noisy(rng: &mut Rng, n: usize, center: f64, cv: f64) -> Vec<f64> {
         (0..n)
             .map(|_| center * (1.0 + cv * rng.normal()).max(0.05))
@@ -235,7 +232,7 @@ mod tests {
 
     #[test]
     fn throughput_interval_covers_the_true_ratio_at_about_its_nominal_rate() {
-        let cfg = StatsConfig::default();
+        let cfg = TEST_CFG;
         let mut rng = Rng::new(42);
         let trials = 400;
         let truth = 1.0 / 1.07 - 1.0;
@@ -253,7 +250,7 @@ mod tests {
 
     #[test]
     fn quantile_interval_covers_the_true_quantile_ratio_at_about_its_nominal_rate() {
-        let cfg = StatsConfig::default();
+        let cfg = TEST_CFG;
         let mut rng = Rng::new(9);
         // Exponential latencies: the p99 is mean * ln(100), so the true ratio is the mean ratio.
         let draw = |rng: &mut Rng, n: usize, mean: f64| -> Vec<u64> {
@@ -307,7 +304,7 @@ mod tests {
         fn identical_samples_show_no_significant_change(
             xs in prop::collection::vec(1.0f64..1e6, 2..60), seed in any::<u64>()
         ) {
-            let c = throughput_change(&xs, &xs, &StatsConfig::default(), seed);
+            let c = throughput_change(&xs, &xs, &TEST_CFG, seed);
             prop_assert_eq!(c.estimate, 0.0);
             prop_assert!(c.p_value > 0.99);
             prop_assert!(c.ci_low <= 0.0 && c.ci_high >= 0.0);
@@ -318,7 +315,7 @@ mod tests {
             xs in prop::collection::vec(100.0f64..200.0, 10..60), seed in any::<u64>()
         ) {
             let slow: Vec<f64> = xs.iter().map(|x| x * 2.0).collect();
-            let c = throughput_change(&xs, &slow, &StatsConfig::default(), seed);
+            let c = throughput_change(&xs, &slow, &TEST_CFG, seed);
             prop_assert!((c.estimate + 0.5).abs() < 1e-9);
             prop_assert!(c.p_value < 0.001);
             prop_assert!(c.ci_high < -0.3);
@@ -330,7 +327,7 @@ mod tests {
             b in prop::collection::vec(1.0f64..1e3, 5..40),
             seed in any::<u64>(),
         ) {
-            let c = throughput_change(&a, &b, &StatsConfig::default(), seed);
+            let c = throughput_change(&a, &b, &TEST_CFG, seed);
             prop_assert!(c.ci_low <= c.ci_high);
             prop_assert!((0.0..=1.0).contains(&c.p_value));
             prop_assert!(c.ci_low <= c.estimate * 1.5 + 0.5 && c.estimate <= c.ci_high * 1.5 + 0.5);
@@ -341,7 +338,7 @@ mod tests {
             xs in prop::collection::vec(1u64..10_000_000, 1..2000), seed in any::<u64>()
         ) {
             let c = Histogram::from_values(&xs).cumulative();
-            let ch = quantile_change(&c, &c, 0.99, &StatsConfig::default(), seed);
+            let ch = quantile_change(&c, &c, 0.99, &TEST_CFG, seed);
             prop_assert_eq!(ch.estimate, 0.0);
             prop_assert!(ch.ci_low <= 0.0 && ch.ci_high >= 0.0);
         }
@@ -353,7 +350,7 @@ mod tests {
             let slow: Vec<u64> = xs.iter().map(|x| x * 2).collect();
             let b = Histogram::from_values(&xs).cumulative();
             let c = Histogram::from_values(&slow).cumulative();
-            let ch = quantile_change(&b, &c, 0.99, &StatsConfig::default(), seed);
+            let ch = quantile_change(&b, &c, 0.99, &TEST_CFG, seed);
             prop_assert!(ch.estimate > 0.9);
             prop_assert!(ch.ci_low > 0.5);
             prop_assert!(ch.p_value < 0.001);
