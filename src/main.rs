@@ -22,9 +22,11 @@ fn main() {
     let code = match perfgate::cmd::run(global, command) {
         Ok(code) => code,
         Err(e) => {
-            // One line, whatever the file said: control characters are shown, not obeyed.
-            let line = perfgate::report::terminal_safe(&format!("perfgate: error: {e}"));
-            let _ = writeln!(std::io::stderr(), "{line}");
+            // Control characters from a file are shown, not obeyed. Only a failing command's
+            // quoted output (the last lines of its log) spans several lines.
+            let text = format!("perfgate: error: {e}");
+            let lines: Vec<String> = text.lines().map(perfgate::report::terminal_safe).collect();
+            let _ = writeln!(std::io::stderr(), "{}", lines.join("\n"));
             perfgate::EXIT_ERROR
         }
     };

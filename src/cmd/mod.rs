@@ -8,6 +8,7 @@ pub mod config;
 pub mod eval;
 pub mod layout;
 pub mod plan;
+mod progress;
 pub mod refresh;
 pub mod run;
 pub mod show;

@@ -39,7 +39,8 @@ pub(super) fn run_suite(
         log_path: perfgate_dir.join("bench.log"),
         env: env.to_vec(),
     };
-    let outcome = runner.run()?;
+    let mut progress = super::progress::Progress::new();
+    let outcome = runner.run(&mut |e| progress.show(e))?;
     let opts = CollectOptions {
         criterion_dir: crit,
         criterion_baseline: "new".into(),

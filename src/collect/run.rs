@@ -1,10 +1,10 @@
 //! Running `cargo bench` with progress: the current benchmark, how many remain, elapsed time
 //! and an estimate of the time left, read from criterion's own progress lines.
 
-use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::SystemTime;
 
 use crate::error::{Error, Result};
 
@@ -95,19 +95,16 @@ impl BenchRun {
         Some(parse_list(&String::from_utf8_lossy(&out.stdout)))
     }
 
-    /// Runs `cargo bench`, showing progress on stderr, and keeps its output in `log_path`.
-    pub fn run(&self) -> Result<RunOutcome> {
+    /// Runs `cargo bench`, telling `progress` how it goes, and keeps its output in `log_path`.
+    pub fn run(&self, progress: &mut dyn FnMut(Event<'_>)) -> Result<RunOutcome> {
         if let Some(parent) = self.log_path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
         // Logs of earlier runs may stay: collect attaches a log only to the result with the same
         // id and iteration counts, written at the same time.
         std::fs::create_dir_all(&self.latency_dir).map_err(|e| Error::io(&self.latency_dir, e))?;
-        let mut progress = Progress::new(std::io::stderr().is_terminal());
-        progress.note("building and listing benchmarks...");
+        progress(Event::Building);
         let total = self.list().map(|ids| ids.len());
-        progress.total = total;
-        progress.t0 = Instant::now();
 
         let started = SystemTime::now();
         let mut log =
@@ -155,7 +152,11 @@ impl BenchRun {
                 if let Some(id) = rest.strip_suffix(": Analyzing") {
                     completed.push(id.to_string());
                 } else if !rest.contains(": ") {
-                    progress.start(rest, completed.len());
+                    progress(Event::Started {
+                        id: rest,
+                        done: completed.len(),
+                        total,
+                    });
                 }
             }
         }
@@ -165,7 +166,9 @@ impl BenchRun {
         let status = child
             .wait()
             .map_err(|e| Error::Command(format!("cargo bench: {e}")))?;
-        progress.finish(completed.len());
+        progress(Event::Finished {
+            done: completed.len(),
+        });
         if !status.success() {
             return Err(Error::Command(format!(
                 "`cargo bench` failed ({status}); last lines of {}:\n{}",
@@ -187,65 +190,25 @@ pub fn last_lines(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-/// Progress on stderr: one rewritten line on a terminal, a line per benchmark otherwise.
-struct Progress {
-    tty: bool,
-    total: Option<usize>,
-    t0: Instant,
-}
-
-fn clock(d: Duration) -> String {
-    let s = d.as_secs();
-    format!("{}:{:02}", s / 60, s % 60)
-}
-
-impl Progress {
-    fn new(tty: bool) -> Self {
-        Progress {
-            tty,
-            total: None,
-            t0: Instant::now(),
-        }
-    }
-
-    fn note(&self, msg: &str) {
-        eprintln!("perfgate: {msg}");
-    }
-
-    fn start(&mut self, id: &str, done: usize) {
-        let elapsed = self.t0.elapsed();
-        let count = match self.total {
-            Some(t) => format!("[{}/{t}]", done + 1),
-            None => format!("[{}]", done + 1),
-        };
-        let eta = match self.total {
-            Some(t) if done > 0 && t > done => {
-                let per = elapsed.as_secs_f64() / done as f64;
-                format!(
-                    ", about {} left",
-                    clock(Duration::from_secs_f64(per * (t - done) as f64))
-                )
-            }
-            _ => String::new(),
-        };
-        let id = crate::report::terminal_safe(id);
-        let line = format!("{count} {id} (elapsed {}{eta})", clock(elapsed));
-        if self.tty {
-            eprint!("\r\x1b[2K{line}");
-        } else {
-            eprintln!("perfgate: {line}");
-        }
-    }
-
-    fn finish(&self, done: usize) {
-        if self.tty {
-            eprint!("\r\x1b[2K");
-        }
-        eprintln!(
-            "perfgate: {done} benchmark(s) measured in {}",
-            clock(self.t0.elapsed())
-        );
-    }
+/// What a run reports as it goes, for the caller to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event<'a> {
+    /// The benches are being built and their benchmarks listed.
+    Building,
+    /// Criterion started benchmark `id`; `done` were analysed before it, of `total` if known.
+    Started {
+        /// Criterion's id of the benchmark.
+        id: &'a str,
+        /// Benchmarks finished so far.
+        done: usize,
+        /// Benchmarks in the run, when the listing worked.
+        total: Option<usize>,
+    },
+    /// The run ended with `done` benchmarks analysed.
+    Finished {
+        /// Benchmarks finished.
+        done: usize,
+    },
 }
 
 #[cfg(test)]
@@ -261,10 +224,5 @@ mod tests {
         assert_eq!(c, ["--bench", "spawn"]);
         assert_eq!(h, ["spawn/true"]);
         assert_eq!(split_args(&[]).0.len(), 0);
-    }
-
-    #[test]
-    fn clock_format() {
-        assert_eq!(clock(Duration::from_secs(130)), "2:10");
     }
 }
