@@ -123,6 +123,13 @@ fn repo_relative(repo: &Repository, file: &Path) -> Result<PathBuf> {
         .map_err(|_| Error::Git(format!("{} is outside the repository", file.display())))
 }
 
+/// A commit id as perfgate shows it and names its checkouts: the first 12 hex digits.
+pub fn short_oid(id: git2::Oid) -> String {
+    let mut s = id.to_string();
+    s.truncate(12);
+    s
+}
+
 /// Reads the snapshot stored at `file` (a work-tree path) as it is in `rev`, without checking
 /// anything out. Errors name `rev:path`.
 pub fn read_snapshot_at(dir: &Path, rev: &str, file: &Path) -> Result<Snapshot> {
@@ -137,7 +144,7 @@ pub fn read_snapshot_at(dir: &Path, rev: &str, file: &Path) -> Result<Snapshot> 
         path: label.clone(),
         message: format!(
             "no such file at {rev} (commit {}); commit a baseline there first",
-            &commit.id().to_string()[..12]
+            short_oid(commit.id())
         ),
     })?;
     let blob = entry

@@ -50,7 +50,10 @@ pub fn prepare(dir: &Path, rev: &str, cache: &Path) -> Result<Checkout> {
     let rel = here.strip_prefix(&workdir).unwrap_or(Path::new(""));
     // libgit2 resolves a relative target directory against the repository, not this process.
     let cache = std::path::absolute(cache).map_err(|e| Error::io(cache, e))?;
-    let dest = cache.join(format!("src-{}", &id[..12]));
+    let dest = cache.join(format!(
+        "src-{}",
+        crate::baseline::git::short_oid(commit.id())
+    ));
     let marker = dest.join(MARKER);
     let complete = std::fs::read_to_string(&marker).is_ok_and(|m| m.trim() == id);
     if !complete {
