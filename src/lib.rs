@@ -4,7 +4,7 @@
 //! per-operation latency logs) into a [`baseline::Snapshot`]; [`baseline`] stores snapshots as
 //! versioned JSON and reads them from git; [`stats`] holds the statistics; [`compare`] turns two
 //! snapshots and a [`config::Config`] into verdicts; [`report`] renders them. The binary in
-//! `src/main.rs` is a thin layer over [`app`]. [`workload`] is the flagship benchmark subject.
+//! `src/main.rs` is a thin layer over [`app`].
 
 pub mod app;
 pub mod baseline;
@@ -17,7 +17,6 @@ pub mod error;
 pub mod eval;
 pub mod report;
 pub mod stats;
-pub mod workload;
 
 #[cfg(test)]
 mod testutil;

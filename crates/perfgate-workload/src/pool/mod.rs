@@ -60,7 +60,7 @@ mod unix {
     /// How a pool starts its workers and sizes itself.
     #[derive(Debug, Clone)]
     pub struct PoolConfig {
-        /// The worker program (`perfgate-worker`, or anything speaking [`protocol`]).
+        /// The worker program (`perfgate-pool-worker`, or anything speaking [`protocol`]).
         pub program: PathBuf,
         /// Its arguments.
         pub args: Vec<OsString>,
