@@ -1,12 +1,12 @@
 //! The pipe suite: GB/s moved from a writer thread to a reader thread for 4 KiB, 64 KiB and
-//! 1 MiB chunks on each path of `perfgate::workload::pipe`, next to a raw `write`/`read` loop
+//! 1 MiB chunks on each path of `perfgate_workload::pipe`, next to a raw `write`/`read` loop
 //! written here with bare system calls (the floor of the copy path); then the throughput of a
-//! three-process pipeline `cat | cat | cat` built by `workload::pipe::Pipeline`.
+//! three-process pipeline `cat | cat | cat` built by `perfgate_workload::pipe::Pipeline`.
 //!
 //! Ids `pipe/<path>/<chunk>`: `raw_copy` (floor), `copy` (`write_all` + `read_full`),
 //! `vmsplice` (user memory into the pipe by reference, read out), `splice_file` (vmsplice in,
 //! spliced out to a file in the page cache), `splice_pipe` and `splice_socket`
-//! (`workload::pipe::vmsplice_splice` on the writer thread: user memory into a pipe by
+//! (`perfgate_workload::pipe::vmsplice_splice` on the writer thread: user memory into a pipe by
 //! reference, spliced on into a second pipe or a Unix socket, read out), `sendfile_socket` (a
 //! cached file sent to a Unix socket, read out); and `pipe/pipeline/cat3`. Every pipe has the
 //! capacity [`DEFAULT_CAPACITY`] (1 MiB), the floor's too, so that the comparison is of the
@@ -23,10 +23,10 @@ mod linux {
 
     use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
     use perfgate::collect::profile::Profile;
-    use perfgate::workload::pipe::{
+    use perfgate_workload::pipe::{
         self, DEFAULT_CAPACITY, Pipeline, pipe_with_capacity, read_full, write_all,
     };
-    use perfgate::workload::spawn::Spawn;
+    use perfgate_workload::spawn::Spawn;
 
     #[derive(Clone, Copy)]
     enum Kind {

@@ -1,4 +1,4 @@
-//! The prefork process pool (`perfgate::workload::pool`) against its raw floors, in tasks/s.
+//! The prefork process pool (`perfgate_workload::pool`) against its raw floors, in tasks/s.
 //!
 //! - `pool/roundtrip`: submit one 8-byte echo task and wait for it (per-task latency through
 //!   perfgate's recorder); floor `pool/roundtrip_raw`: a 21-byte message (the size of that
@@ -22,8 +22,8 @@ use criterion::{
 };
 use perfgate::collect::profile::Profile;
 use perfgate::collect::recorder::LatencyRecorder;
-use perfgate::workload::pool::protocol::{self, HEADER, STATUS_OK, TaskKind};
-use perfgate::workload::pool::{Pool, PoolConfig, Task};
+use perfgate_workload::pool::protocol::{self, HEADER, STATUS_OK, TaskKind};
+use perfgate_workload::pool::{Pool, PoolConfig, Task};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_perfgate-worker");
 /// Tasks in flight per worker in the pipelined benchmarks (the pool's default depth).

@@ -1,5 +1,5 @@
 //! The spawn suite: spawn + wait of a tiny static child and of `/bin/true`, with and without
-//! three piped standard streams, by each method of `perfgate::workload::spawn`, by
+//! three piped standard streams, by each method of `perfgate_workload::spawn`, by
 //! `std::process::Command` (the reference) and by a bare `vfork` + `execve` written here (the
 //! raw floor); then the same spawn from a parent holding 1 GiB of touched memory, with a plain
 //! `fork` + `exec` for contrast.
@@ -18,7 +18,7 @@ mod linux {
     use criterion::{Criterion, SamplingMode, Throughput};
     use perfgate::collect::profile::Profile;
     use perfgate::collect::recorder::LatencyRecorder;
-    use perfgate::workload::spawn::{Method, Spawn, Stdio, tiny_static_child};
+    use perfgate_workload::spawn::{Method, Spawn, Stdio, tiny_static_child};
 
     /// The raw floor: a vfork (`clone(CLONE_VM | CLONE_VFORK | SIGCHLD)`, which is what the
     /// kernel's vfork is; libc's `vfork()` cannot be called soundly from Rust) then `execve`,

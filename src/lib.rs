@@ -5,8 +5,11 @@
 //! versioned JSON and reads them from git; [`stats`] holds the statistics; [`compare`] turns two
 //! snapshots and a [`config::Config`] into verdicts; [`report`] renders them. The binary in
 //! `src/main.rs` is a thin layer over [`cli`] (the command line, converted into plans) and
-//! [`cmd`] (one file per command). [`vocab`] is the vocabulary every layer shares. [`workload`]
-//! is the flagship benchmark subject.
+//! [`cmd`] (one file per command). [`vocab`] is the vocabulary every layer shares. The
+//! flagship benchmark subject is the `perfgate-workload` crate; the per-operation latency
+//! recorder that benches use is the `perfgate-recorder` crate.
+
+#![forbid(unsafe_code)]
 
 pub mod baseline;
 pub mod cli;
@@ -20,7 +23,6 @@ pub mod eval;
 pub mod report;
 pub mod stats;
 pub mod vocab;
-pub mod workload;
 
 #[cfg(test)]
 mod testutil;

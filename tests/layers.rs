@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// Lowest first. A module may use the ones before it, never one after it.
 const LAYERS: &[&str] = &[
-    "workload", "error", "vocab", "stats", "config", "baseline", "collect", "compare", "confirm",
+    "error", "vocab", "stats", "config", "baseline", "collect", "compare", "confirm",
     "eval", "report", "cmd", "cli",
 ];
 

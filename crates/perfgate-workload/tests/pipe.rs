@@ -1,4 +1,4 @@
-//! `workload::pipe` under signals: a handler installed without `SA_RESTART` makes blocked
+//! `perfgate_workload::pipe` under signals: a handler installed without `SA_RESTART` makes blocked
 //! `write`, `read`, `splice` and `vmsplice` calls (alone and chained by `vmsplice_splice`)
 //! fail with `EINTR` or return short; the loops must carry on and deliver every byte in order.
 //! A process-wide handler is why this lives in its own test binary.
@@ -8,7 +8,7 @@ use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use perfgate::workload::pipe::{self, pipe_with_capacity, read_full, write_all};
+use perfgate_workload::pipe::{self, pipe_with_capacity, read_full, write_all};
 
 static INTERRUPTS: AtomicUsize = AtomicUsize::new(0);
 

@@ -1,4 +1,6 @@
-//! The worker side of the pool: the loop that `perfgate-worker` runs on its stdin and stdout.
+//! The worker side of the pool: the loop that a worker process runs on its stdin and stdout.
+//! [`main`] is a whole worker program (the `perfgate-pool-worker` binary of this crate is
+//! nothing else); [`serve`] is the loop itself, over any reader and writer.
 //!
 //! It reads big chunks, runs every whole request in the chunk and answers them all with one
 //! write, so a parent that pipelines thousands of tasks costs the worker two syscalls per
@@ -15,6 +17,64 @@ use super::protocol::{
 
 /// Size of the worker's reads.
 const READ_CHUNK: usize = 256 << 10;
+
+/// Exit code of a worker that met a corrupt frame, a failing pipe or an unsupported platform.
+const EXIT_FAILURE: u8 = 2;
+
+/// The whole worker program: serves the pool's protocol on the process's stdin and stdout until
+/// stdin closes. Call it from a binary's `main` and return its exit code.
+///
+/// Exits successfully on a clean shutdown. On a corrupt frame or a pipe error it prints
+/// `<program>: <error>` to stderr and returns exit code 2; on a platform without the pool
+/// (not Unix) it says so and returns 2.
+pub fn main() -> std::process::ExitCode {
+    let name = program_name();
+    match serve_stdio() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            std::process::ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// The name the worker was started as, for its error messages (the root package and this crate
+/// install the same worker under different names).
+fn program_name() -> String {
+    std::env::args_os()
+        .next()
+        .as_deref()
+        .map(std::path::Path::new)
+        .and_then(std::path::Path::file_name)
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "perfgate-pool-worker".to_string())
+}
+
+#[cfg(unix)]
+fn serve_stdio() -> io::Result<()> {
+    use std::fs::File;
+    use std::mem::ManuallyDrop;
+    use std::os::fd::FromRawFd;
+
+    // Raw descriptors: std's stdin/stdout would add a buffer copy and a lock per call.
+    // SAFETY: 0 and 1 are open for the life of the process; ManuallyDrop never closes them, so
+    // nothing else that uses them (std's own handles included) sees them closed under it.
+    let (input, output) = unsafe {
+        (
+            ManuallyDrop::new(File::from_raw_fd(0)),
+            ManuallyDrop::new(File::from_raw_fd(1)),
+        )
+    };
+    serve(&*input, &*output)
+}
+
+#[cfg(not(unix))]
+fn serve_stdio() -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "the process pool is only supported on Unix",
+    ))
+}
 
 /// Serves requests from `input` until it reaches end of file (the parent closed the pipe:
 /// a clean shutdown), writing the hello frame first.
@@ -91,7 +151,7 @@ fn invalid(e: ProtocolError) -> io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workload::pool::protocol::{decode_hello, sleep_payload};
+    use crate::pool::protocol::{decode_hello, sleep_payload};
 
     fn answers(wire: &[u8]) -> (u32, Vec<(u64, u8, Vec<u8>)>) {
         let mut fb = FrameBuf::new(64);

@@ -6,15 +6,15 @@ use std::os::fd::AsFd;
 use std::process::ExitStatus;
 
 use super::{DEFAULT_CAPACITY, pipe_with_capacity, write_all};
-use crate::workload::spawn::{Child, Spawn, SpawnError, Stdio};
+use crate::spawn::{Child, Spawn, SpawnError, Stdio};
 
 /// A running pipeline: each stage's stdout is the next stage's stdin (through pipes of
 /// [`DEFAULT_CAPACITY`]); the parent writes the first stage's stdin and reads the last
 /// stage's stdout.
 ///
 /// ```no_run
-/// use perfgate::workload::pipe::Pipeline;
-/// use perfgate::workload::spawn::Spawn;
+/// use perfgate_workload::pipe::Pipeline;
+/// use perfgate_workload::spawn::Spawn;
 ///
 /// let mut p = Pipeline::spawn(vec![Spawn::new("cat"), Spawn::new("tr").args(["a", "b"])])?;
 /// let mut out = Vec::new();

@@ -22,6 +22,7 @@ fn through_pipe(cap: usize, write: impl FnOnce(OwnedFd) + Send) -> Vec<u8> {
 fn pipes_are_cloexec_and_capacity_is_raised() {
     let (r, w) = pipe().unwrap();
     for fd in [&r, &w] {
+        // SAFETY: F_GETFD on a descriptor we own; no memory is passed.
         let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) };
         assert_eq!(flags & libc::FD_CLOEXEC, libc::FD_CLOEXEC);
     }
@@ -77,6 +78,7 @@ fn write_all_survives_partial_writes_on_a_nonblocking_pipe() {
     let data = pattern(1 << 20);
     let d = &data;
     let out = through_pipe(4096, move |w| {
+        // SAFETY: F_SETFL on the writer end we own; no memory is passed.
         unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
         write_all(w.as_fd(), d).unwrap();
     });
@@ -238,7 +240,7 @@ fn sendfile_to_socket_and_pipe_with_offset_and_fallback_from_a_pipe() {
 
 #[test]
 fn pipeline_of_three_stages_transforms_and_counts() {
-    use crate::workload::spawn::Spawn;
+    use crate::spawn::Spawn;
     let mut p = Pipeline::spawn(vec![
         Spawn::new("cat"),
         Spawn::new("tr").args(["a-z", "A-Z"]),
@@ -258,7 +260,7 @@ fn pipeline_of_three_stages_transforms_and_counts() {
 
 #[test]
 fn pipeline_stage_that_fails_to_spawn_is_an_error() {
-    use crate::workload::spawn::{Spawn, SpawnError};
+    use crate::spawn::{Spawn, SpawnError};
     let err = Pipeline::spawn(vec![Spawn::new("cat"), Spawn::new("/nonexistent/x")]).unwrap_err();
     assert!(matches!(err, SpawnError::NotFound { .. }), "{err:?}");
 }
@@ -290,6 +292,7 @@ fn vmsplice_splice_moves_buffers_larger_than_the_pipe_without_deadlock() {
         let out = within_deadline("vmsplice_splice", move || {
             let (r, w) = pipe().unwrap();
             assert_eq!(
+                // SAFETY: F_GETPIPE_SZ on a pipe we own; no memory is passed.
                 unsafe { libc::fcntl(w.as_raw_fd(), libc::F_GETPIPE_SZ) },
                 65536
             );

@@ -203,7 +203,7 @@ fn method_names_are_stable() {
 
 /// SigBlk and SigIgn of a child, from its /proc status, through a clone path.
 fn child_signal_state(allow_clone3: bool) -> (u64, u64) {
-    let (r, w) = crate::workload::pipe::pipe().unwrap();
+    let (r, w) = crate::pipe::pipe().unwrap();
     let prepared = Prepared::new(
         OsStr::new("/bin/sh"),
         &[

@@ -17,7 +17,7 @@
 //!
 //! [`pipe`] creates close-on-exec pipes and [`set_pipe_size`] raises their capacity with
 //! `F_SETPIPE_SZ`, as far as `/proc/sys/fs/pipe-max-size` allows for unprivileged users.
-//! [`Pipeline`] runs `a | b | c` from [`crate::workload::spawn`] and these pipes.
+//! [`Pipeline`] runs `a | b | c` from [`crate::spawn`] and these pipes.
 
 mod pipeline;
 
@@ -268,8 +268,9 @@ pub fn splice(
 }
 
 fn is_pipe(fd: BorrowedFd<'_>) -> io::Result<bool> {
-    // SAFETY: fstat into a zeroed struct.
+    // SAFETY: an all-zero `stat` is a valid value of this plain C struct.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fstat on a borrowed descriptor, into a struct we exclusively borrow.
     if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 {
         return Err(io::Error::last_os_error());
     }

@@ -1,4 +1,4 @@
-//! The process pool against the real `perfgate-worker` binary: results, failure paths
+//! The process pool against the real `perfgate-pool-worker` binary: results, failure paths
 //! (crash, kill -9 under load, hang), backpressure, adaptive sizing, and that shutdown leaves
 //! neither zombies nor file descriptors behind.
 #![cfg(unix)]
@@ -6,8 +6,8 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use perfgate::workload::pool::protocol::{TaskKind, checksum, sleep_payload};
-use perfgate::workload::pool::{Pool, PoolConfig, PoolError, QueueFull, Task, TaskError, Ticket};
+use perfgate_workload::pool::protocol::{TaskKind, checksum, sleep_payload};
+use perfgate_workload::pool::{Pool, PoolConfig, PoolError, QueueFull, Task, TaskError, Ticket};
 
 /// Descriptor and child counts are per process: the tests of this file run one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -17,7 +17,7 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn config(min: usize, max: usize) -> PoolConfig {
-    PoolConfig::new(env!("CARGO_BIN_EXE_perfgate-worker")).workers(min, max)
+    PoolConfig::new(env!("CARGO_BIN_EXE_perfgate-pool-worker")).workers(min, max)
 }
 
 fn open_fds() -> usize {

@@ -1,12 +1,12 @@
-//! Process-level properties of `workload::spawn` that need a process of their own: the
+//! Process-level properties of `perfgate_workload::spawn` that need a process of their own: the
 //! descriptor table and the set of children are per process, so these checks live in one test
 //! function (tests in one binary run on parallel threads of one process).
 #![cfg(target_os = "linux")]
 
 use std::os::fd::AsRawFd;
 
-use perfgate::workload::pipe::Pipeline;
-use perfgate::workload::spawn::{Method, Spawn, SpawnError, Stdio, tiny_static_child};
+use perfgate_workload::pipe::Pipeline;
+use perfgate_workload::spawn::{Method, Spawn, SpawnError, Stdio, tiny_static_child};
 
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
@@ -74,7 +74,7 @@ fn no_descriptor_leaks_no_zombies_and_only_three_streams_inherited() {
     // Children inherit their three streams and whatever the parent itself holds without
     // close-on-exec (the test harness passes some), never a descriptor we created.
     let file = tempfile::tempfile().unwrap();
-    let (r, w) = perfgate::workload::pipe::pipe().unwrap();
+    let (r, w) = perfgate_workload::pipe::pipe().unwrap();
     // Moved up to numbers the child's own directory handle cannot take.
     // SAFETY: F_DUPFD_CLOEXEC of descriptors we own; the copies live until the test ends.
     let high: Vec<i32> = [file.as_raw_fd(), r.as_raw_fd(), w.as_raw_fd()]

@@ -72,7 +72,7 @@ pub enum Stdio {
     /// [`Child::stderr`].
     Piped,
     /// A descriptor the caller owns, for example one end of a pipe to another child
-    /// (see [`crate::workload::pipe::Pipeline`]). It is closed in the parent after the spawn.
+    /// (see [`crate::pipe::Pipeline`]). It is closed in the parent after the spawn.
     Fd(OwnedFd),
 }
 
@@ -140,7 +140,7 @@ impl SpawnError {
 /// A process to spawn: the builder. See the module documentation.
 ///
 /// ```no_run
-/// use perfgate::workload::spawn::{Spawn, Stdio};
+/// use perfgate_workload::spawn::{Spawn, Stdio};
 /// use std::io::Read;
 ///
 /// let mut child = Spawn::new("/bin/echo").arg("hello").stdout(Stdio::Piped).spawn()?;
@@ -234,12 +234,11 @@ impl Spawn {
                     child_fds[i] = Some(null.into());
                 }
                 Stdio::Piped => {
-                    let (read, write) =
-                        crate::workload::pipe::pipe().map_err(|e| SpawnError::Os {
-                            program: program.clone(),
-                            context: "pipe",
-                            source: e,
-                        })?;
+                    let (read, write) = crate::pipe::pipe().map_err(|e| SpawnError::Os {
+                        program: program.clone(),
+                        context: "pipe",
+                        source: e,
+                    })?;
                     let (child_end, parent_end) =
                         if i == 0 { (read, write) } else { (write, read) };
                     child_fds[i] = Some(child_end);
@@ -253,7 +252,7 @@ impl Spawn {
         for fd in child_fds.iter_mut() {
             if let Some(low) = fd.take_if(|f| f.as_raw_fd() < 3) {
                 // SAFETY: F_DUPFD_CLOEXEC on a descriptor we own.
-                let high = crate::workload::pipe::owned_fd(unsafe {
+                let high = crate::pipe::owned_fd(unsafe {
                     libc::fcntl(low.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3)
                 })
                 .map_err(|e| SpawnError::Os {

@@ -135,6 +135,13 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
     }
 }
 
+/// Hands the failed call's `errno` to the parent and ends the child.
+///
+/// # Safety
+///
+/// Only in the cloned child, right after the failing system call (so `errno` is still its),
+/// with `args` the suspended parent's `ChildArgs`: `_exit` ends the child without running
+/// anything that would touch the memory it shares with the parent.
 unsafe fn fail(args: &mut ChildArgs) -> libc::c_int {
     // SAFETY: errno location of the shared thread state, read right after the failed call;
     // the volatile write is seen by the parent once the child has exited.
