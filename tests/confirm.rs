@@ -236,3 +236,63 @@ fn the_baseline_commit_is_checked_out_beside_the_work_tree_and_reused() {
         .to_string();
     assert!(e.contains("no-such-ref"), "{e}");
 }
+
+/// The rounds' invocation of a bench executable works on criterion 0.3, 0.5 and 0.8 with the
+/// README's argument shape (`--bench NAME -- FILTER`): the user's filter is dropped (criterion
+/// takes one filter, and the round's exact filter selects the benchmark), and the round's
+/// timing options are accepted by every version.
+#[test]
+fn rounds_run_one_benchmark_on_criterion_0_3_0_5_and_0_8_with_a_user_filter() {
+    use perfgate::confirm::bench::BenchBuild;
+    let _guard = FIXTURE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    let env = vec![(
+        "CARGO_TARGET_DIR".to_string(),
+        repo().join("target").display().to_string(),
+    )];
+    for features in ["c03", "c05", "c08"] {
+        let args: Vec<String> = [
+            "--profile",
+            "dev",
+            "--features",
+            features,
+            "--bench",
+            "fixture",
+            "--",
+            "fixture/",
+        ]
+        .map(String::from)
+        .to_vec();
+        let build = BenchBuild::build(&fixture_dir(), &args, &env)
+            .unwrap_or_else(|e| panic!("{features}: {e}"));
+        assert!(
+            build.warnings.is_empty(),
+            "{features}: {:?}",
+            build.warnings
+        );
+        let log_path = tmp.path().join(format!("{features}.log"));
+        let log = std::fs::File::create(&log_path).unwrap();
+        let home = vec![(
+            "CRITERION_HOME".to_string(),
+            tmp.path().join(features).display().to_string(),
+        )];
+        build
+            .run("fixture/sum", &home, &log, &log_path)
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{features}: {e}\n{}",
+                    std::fs::read_to_string(&log_path).unwrap()
+                )
+            });
+        let text = std::fs::read_to_string(&log_path).unwrap();
+        let analysed: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("Benchmarking ") && l.ends_with(": Analyzing"))
+            .collect();
+        assert_eq!(
+            analysed,
+            ["Benchmarking fixture/sum: Analyzing"],
+            "{features}: {text}"
+        );
+    }
+}

@@ -49,12 +49,40 @@ pub fn split_args(args: &[String]) -> (Vec<String>, Vec<String>) {
     }
 }
 
-/// Reads a criterion harness's `--list` output (`id: benchmark` per line).
+/// The generation of criterion a `--list` output came from: 0.3 prints `id: bench`, 0.4 and
+/// later print `id: benchmark`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListStyle {
+    /// `id: bench` (criterion 0.3): its timing options take whole seconds.
+    Criterion03,
+    /// `id: benchmark` (criterion 0.4 and later): timing options take fractional seconds.
+    Modern,
+}
+
+/// Reads a criterion harness's `--list` output (`id: benchmark` per line, `id: bench` from
+/// criterion 0.3).
 pub fn parse_list(stdout: &str) -> Vec<String> {
-    stdout
+    parse_list_styled(stdout).0
+}
+
+/// [`parse_list`], with the style the ids were listed in (`None` when there were none).
+pub fn parse_list_styled(stdout: &str) -> (Vec<String>, Option<ListStyle>) {
+    let mut style = None;
+    let ids = stdout
         .lines()
-        .filter_map(|l| l.strip_suffix(": benchmark").map(str::to_string))
-        .collect()
+        .filter_map(|l| {
+            if let Some(id) = l.strip_suffix(": benchmark") {
+                style = Some(ListStyle::Modern);
+                Some(id.to_string())
+            } else if let Some(id) = l.strip_suffix(": bench") {
+                style.get_or_insert(ListStyle::Criterion03);
+                Some(id.to_string())
+            } else {
+                None
+            }
+        })
+        .collect();
+    (ids, style)
 }
 
 impl BenchRun {
@@ -214,6 +242,27 @@ pub enum Event<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_lists_of_criterion_0_3_and_later() {
+        let modern = "\nWarning: x\nfixture/sum: benchmark\nweird |a|: benchmark\n";
+        assert_eq!(
+            parse_list_styled(modern),
+            (
+                vec!["fixture/sum".to_string(), "weird |a|".to_string()],
+                Some(ListStyle::Modern)
+            )
+        );
+        let old = "WARNING: HTML report generation\nfixture/sum: bench\nfixture/sized/64: bench\n";
+        assert_eq!(
+            parse_list_styled(old),
+            (
+                vec!["fixture/sum".to_string(), "fixture/sized/64".to_string()],
+                Some(ListStyle::Criterion03)
+            )
+        );
+        assert_eq!(parse_list_styled("nothing\n"), (vec![], None));
+    }
 
     #[test]
     fn splits_cargo_and_harness_args() {

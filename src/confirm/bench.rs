@@ -19,7 +19,7 @@ use serde::Deserialize;
 use super::rounds::{PairedRunner, Side};
 use crate::baseline::schema::Snapshot;
 use crate::collect::profile::PROFILE_ENV;
-use crate::collect::run::{last_lines, parse_list, split_args};
+use crate::collect::run::{ListStyle, last_lines, parse_list_styled, split_args};
 use crate::collect::{CollectOptions, DEFAULT_STALE_GAP};
 use crate::error::{Error, Result};
 
@@ -34,6 +34,8 @@ pub struct BenchBinary {
     pub package_dir: PathBuf,
     /// Benchmark ids, from `<exe> --bench --list`.
     pub ids: Vec<String>,
+    /// How the list was printed, which tells the criterion generation.
+    pub style: ListStyle,
 }
 
 /// The bench binaries of one build of a crate.
@@ -89,6 +91,85 @@ fn output_tail(bytes: &[u8], lines: usize) -> String {
     last_lines(&String::from_utf8_lossy(bytes), lines)
 }
 
+/// Criterion harness options that take a value (0.3 to 0.8), so that their value is not
+/// mistaken for a filter.
+const VALUE_OPTIONS: &[&str] = &[
+    "-c",
+    "--color",
+    "-s",
+    "--save-baseline",
+    "-b",
+    "--baseline",
+    "--baseline-lenient",
+    "--load-baseline",
+    "--sample-size",
+    "--warm-up-time",
+    "--measurement-time",
+    "--nresamples",
+    "--noise-threshold",
+    "--confidence-level",
+    "--significance-level",
+    "--profile-time",
+    "--plotting-backend",
+    "--output-format",
+    "--format",
+    "--logfile",
+    "--skip",
+];
+
+/// How long each benchmark of a confirmation round runs on a side, through criterion's own
+/// options. They replace the criterion-level defaults (a bench that sets times on a group in
+/// code keeps them, and perfgate's own benches follow `PERFGATE_PROFILE`). Short: the verdict
+/// comes from many paired rounds, not from one long measurement. Criterion 0.4 and later take
+/// fractional seconds; 0.3 takes whole seconds only, so its rounds are longer.
+pub fn round_timing(style: ListStyle) -> &'static [(&'static str, &'static str)] {
+    match style {
+        ListStyle::Modern => &[
+            ("--warm-up-time", "0.2"),
+            ("--measurement-time", "0.5"),
+            ("--sample-size", "10"),
+        ],
+        ListStyle::Criterion03 => &[
+            ("--warm-up-time", "1"),
+            ("--measurement-time", "1"),
+            ("--sample-size", "10"),
+        ],
+    }
+}
+
+/// The harness arguments of a confirmation round, from the user's: their options kept, their
+/// filters dropped (each round selects one benchmark with an exact filter of its own, and
+/// criterion takes one filter only; the user's filter already chose the candidates), and the
+/// round's timing (for a bench of this list style) added where the user set none.
+pub fn round_harness_args(user: &[String], style: ListStyle) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut args = user.iter();
+    while let Some(a) = args.next() {
+        if a == "--exact" {
+            continue;
+        }
+        if !a.starts_with('-') {
+            continue; // a filter
+        }
+        out.push(a.clone());
+        if VALUE_OPTIONS.contains(&a.as_str())
+            && let Some(v) = args.next()
+        {
+            out.push(v.clone());
+        }
+    }
+    for (flag, value) in round_timing(style) {
+        let given = out
+            .iter()
+            .any(|a| a == flag || a.starts_with(&format!("{flag}=")));
+        if !given {
+            out.push(flag.to_string());
+            out.push(value.to_string());
+        }
+    }
+    out
+}
+
 impl BenchBuild {
     /// Builds the bench targets of the crate in `project_dir` (`cargo bench --no-run` with the
     /// cargo part of `cargo_args`, and `env`, e.g. `CARGO_TARGET_DIR`) and lists each one's
@@ -128,10 +209,12 @@ impl BenchBuild {
                 path,
                 package_dir,
                 ids: Vec::new(),
+                style: ListStyle::Modern,
             };
             match b.list(env) {
-                Ok(ids) => {
+                Ok((ids, style)) => {
                     b.ids = ids;
+                    b.style = style.unwrap_or(ListStyle::Modern);
                     binaries.push(b);
                 }
                 Err(e) => warnings.push(format!("bench {} left out of confirmation: {e}", b.name)),
@@ -169,7 +252,7 @@ impl BenchBuild {
                 .command(&self.env)
                 .envs(extra_env.iter().map(|(k, v)| (k, v)))
                 .arg("--bench")
-                .args(&self.harness_args)
+                .args(round_harness_args(&self.harness_args, b.style))
                 .arg(&filter)
                 .stdin(Stdio::null())
                 .stdout(out)
@@ -198,7 +281,7 @@ impl BenchBinary {
         cmd
     }
 
-    fn list(&self, env: &[(String, String)]) -> Result<Vec<String>> {
+    fn list(&self, env: &[(String, String)]) -> Result<(Vec<String>, Option<ListStyle>)> {
         let out = self
             .command(env)
             .args(["--bench", "--list"])
@@ -213,7 +296,7 @@ impl BenchBinary {
                 output_tail(&out.stderr, 5)
             )));
         }
-        Ok(parse_list(&String::from_utf8_lossy(&out.stdout)))
+        Ok(parse_list_styled(&String::from_utf8_lossy(&out.stdout)))
     }
 }
 
@@ -364,10 +447,68 @@ not json at all
     }
 
     #[test]
+    fn round_arguments_drop_filters_and_bound_the_timing() {
+        let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        // The README's shape: `-- --bench NAME -- FILTER` leaves the filter for the harness.
+        assert_eq!(
+            round_harness_args(&s(&["spawn/"]), ListStyle::Modern),
+            s(&[
+                "--warm-up-time",
+                "0.2",
+                "--measurement-time",
+                "0.5",
+                "--sample-size",
+                "10"
+            ])
+        );
+        assert_eq!(
+            round_harness_args(
+                &s(&[
+                    "--noplot",
+                    "--save-baseline",
+                    "pr",
+                    "--exact",
+                    "fixture/sum",
+                    "--measurement-time",
+                    "2",
+                    "--sample-size=30"
+                ]),
+                ListStyle::Modern
+            ),
+            s(&[
+                "--noplot",
+                "--save-baseline",
+                "pr",
+                "--measurement-time",
+                "2",
+                "--sample-size=30",
+                "--warm-up-time",
+                "0.2"
+            ])
+        );
+    }
+
+    #[test]
+    fn criterion_0_3_rounds_get_whole_seconds() {
+        let args = round_harness_args(&[], ListStyle::Criterion03);
+        assert_eq!(
+            args,
+            [
+                "--warm-up-time",
+                "1",
+                "--measurement-time",
+                "1",
+                "--sample-size",
+                "10"
+            ]
+        );
+    }
+
+    #[test]
     fn reads_criterion_lists() {
         let out = "spawn/true/posix_spawn: benchmark\npipe/copy/4096: benchmark\n\nWarning: x\n";
         assert_eq!(
-            parse_list(out),
+            crate::collect::run::parse_list(out),
             vec!["spawn/true/posix_spawn", "pipe/copy/4096"]
         );
     }
