@@ -114,7 +114,7 @@ fn run_suite_in(
         cargo_args: bench.cargo_args.clone(),
         quick: bench.quick,
         criterion_home: bench.criterion_dir.clone(),
-        latency_dir: crit.join(collect::recorder::LATENCY_SUBDIR),
+        latency_dir: crit.join(perfgate_recorder::recorder::LATENCY_SUBDIR),
         log_path: perfgate_dir.join("bench.log"),
         env: env.to_vec(),
     };
