@@ -9,9 +9,9 @@
 //!   p50/p99/p999.
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use perfgate::collect::profile::Profile;
-use perfgate::collect::recorder::LatencyRecorder;
 use perfgate::eval::calibrate::Calibration;
+use perfgate_recorder::profile::Profile;
+use perfgate_recorder::recorder::LatencyRecorder;
 
 fn bench_calibrate(c: &mut Criterion) {
     let cal = Calibration::from_env().unwrap_or_else(|e| panic!("{e}"));

@@ -10,11 +10,11 @@ use perfgate::baseline::schema::{
     ToolVersions,
 };
 use perfgate::baseline::store::{parse_snapshot, to_json};
-use perfgate::collect::profile::Profile;
 use perfgate::compare::{Sources, compare};
 use perfgate::config::Config;
 use perfgate::report::table::{TableOptions, render};
 use perfgate::stats::rng::Rng;
+use perfgate_recorder::profile::Profile;
 
 fn synthetic(kind: SnapshotKind, seed: u64, benches: usize, samples: usize) -> Snapshot {
     let mut rng = Rng::new(seed);

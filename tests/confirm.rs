@@ -23,12 +23,12 @@ fn fixture_repo(dir: &Path) -> git2::Oid {
     let src = fixture_dir();
     std::fs::create_dir_all(dir.join("src")).unwrap();
     std::fs::create_dir_all(dir.join("benches")).unwrap();
-    // Without perfgate's latency feature: the copy cannot reach perfgate by relative path.
+    // Without the latency feature: the copy cannot reach perfgate-recorder by relative path.
     let manifest = std::fs::read_to_string(src.join("Cargo.toml"))
         .unwrap()
-        .replace("latency = [\"dep:perfgate\"]", "latency = []")
+        .replace("latency = [\"dep:perfgate-recorder\"]", "latency = []")
         .lines()
-        .filter(|l| !l.starts_with("perfgate ="))
+        .filter(|l| !l.starts_with("perfgate-recorder ="))
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::stats::histogram::Histogram;
+use perfgate_recorder::histogram::Histogram;
 use crate::vocab::{Metric, Unit};
 
 /// The schema version this build writes and the newest it reads.
@@ -252,7 +252,7 @@ pub struct Summary {
     pub max_ns: f64,
 }
 
-/// Per-operation latency recorded by [`crate::collect::recorder::LatencyRecorder`].
+/// Per-operation latency recorded by [`perfgate_recorder::LatencyRecorder`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Latency {

@@ -35,7 +35,7 @@ pub(super) fn run_suite(
         cargo_args: bench.cargo_args.clone(),
         quick: bench.quick,
         criterion_home: bench.criterion_dir.clone(),
-        latency_dir: crit.join(collect::recorder::LATENCY_SUBDIR),
+        latency_dir: crit.join(perfgate_recorder::recorder::LATENCY_SUBDIR),
         log_path: perfgate_dir.join("bench.log"),
         env: env.to_vec(),
     };

@@ -2,8 +2,6 @@
 //! [`Snapshot`].
 
 pub mod criterion;
-pub mod profile;
-pub mod recorder;
 pub mod run;
 
 use std::collections::BTreeMap;
@@ -18,7 +16,7 @@ use crate::baseline::schema::{
 use crate::error::{Error, Result};
 use crate::stats;
 use criterion::RawResult;
-use recorder::{LATENCY_SUBDIR, LatencyLog};
+use perfgate_recorder::recorder::{LATENCY_SUBDIR, LOG_SCHEMA_VERSION, LatencyLog};
 
 /// Results older than the next-newer one by more than this are taken to be from an earlier
 /// `cargo bench` invocation when no `--since` is given: one invocation writes its benchmarks
@@ -219,7 +217,7 @@ fn read_latency_logs(dir: &Path, warnings: &mut Vec<String>) -> BTreeMap<String,
             .map_err(|e| e.to_string())
             .and_then(|b| serde_json::from_slice::<LatencyLog>(&b).map_err(|e| e.to_string()))
             .and_then(|log| {
-                if log.schema_version != recorder::LOG_SCHEMA_VERSION {
+                if log.schema_version != LOG_SCHEMA_VERSION {
                     Err(format!("unsupported schema version {}", log.schema_version))
                 } else {
                     log.histogram.validate().map(|_| log)
@@ -258,7 +256,7 @@ fn attach(log: &LatencyLog, r: &RawResult) -> std::result::Result<Latency, Strin
 impl Latency {
     /// The latency summary of a histogram: percentiles with their 95% intervals.
     pub fn from_histogram(
-        histogram: crate::stats::histogram::Histogram,
+        histogram: perfgate_recorder::histogram::Histogram,
         min_ns: f64,
         max_ns: f64,
     ) -> Latency {

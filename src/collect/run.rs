@@ -7,6 +7,8 @@ use std::process::{Command, Stdio};
 use std::time::SystemTime;
 
 use crate::error::{Error, Result};
+use perfgate_recorder::profile::PROFILE_ENV;
+use perfgate_recorder::recorder::LATENCY_DIR_ENV;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -95,11 +97,8 @@ impl BenchRun {
             cmd.arg("--").args(&harness);
         }
         cmd.current_dir(&self.project_dir)
-            .env(super::recorder::LATENCY_DIR_ENV, &self.latency_dir)
-            .env(
-                super::profile::PROFILE_ENV,
-                if self.quick { "quick" } else { "default" },
-            );
+            .env(LATENCY_DIR_ENV, &self.latency_dir)
+            .env(PROFILE_ENV, if self.quick { "quick" } else { "default" });
         if let Some(home) = &self.criterion_home {
             cmd.env("CRITERION_HOME", home);
         }

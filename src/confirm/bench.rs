@@ -18,10 +18,10 @@ use serde::Deserialize;
 
 use super::rounds::{PairedRunner, Side};
 use crate::baseline::schema::Snapshot;
-use crate::collect::profile::PROFILE_ENV;
 use crate::collect::run::{ListStyle, last_lines, parse_list_styled, split_args};
 use crate::collect::{CollectOptions, DEFAULT_STALE_GAP};
 use crate::error::{Error, Result};
+use perfgate_recorder::profile::PROFILE_ENV;
 
 /// One bench executable and the benchmark ids it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -347,7 +347,7 @@ impl SideRuns {
 
     fn latency_dir(&self) -> PathBuf {
         self.criterion_home
-            .join(crate::collect::recorder::LATENCY_SUBDIR)
+            .join(perfgate_recorder::recorder::LATENCY_SUBDIR)
     }
 
     fn run(&mut self, id: &str) -> Result<()> {
@@ -361,7 +361,7 @@ impl SideRuns {
                 self.criterion_home.display().to_string(),
             ),
             (
-                crate::collect::recorder::LATENCY_DIR_ENV.to_string(),
+                perfgate_recorder::recorder::LATENCY_DIR_ENV.to_string(),
                 self.latency_dir().display().to_string(),
             ),
             (PROFILE_ENV.to_string(), CONFIRM_PROFILE.to_string()),

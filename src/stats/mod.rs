@@ -7,12 +7,11 @@
 //! `U ~ Beta(k, n + 1 - k)`), which costs one Beta draw per replicate instead of n, so the p99
 //! of a million operations bootstraps as fast as a mean.
 
-pub mod histogram;
 pub mod rng;
 
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
-use histogram::{Cumulative, rank_index};
+use perfgate_recorder::histogram::{Cumulative, rank_index};
 use rng::Rng;
 
 /// Settings shared by every estimator.
@@ -189,9 +188,9 @@ pub fn quantile_change(
 
 #[cfg(test)]
 mod tests {
-    use super::histogram::Histogram;
     use super::rng::Rng;
     use super::*;
+    use perfgate_recorder::histogram::Histogram;
     use proptest::prelude::*;
 
     /// The settings the tests were written for (the compiled-in defaults' values).

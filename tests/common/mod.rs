@@ -11,8 +11,8 @@ use perfgate::baseline::schema::{
     Benchmark, Latency, Machine, SCHEMA_VERSION, Samples, Snapshot, SnapshotKind, Source, Summary,
     Throughput, ToolVersions,
 };
-use perfgate::stats::histogram::Histogram;
 use perfgate::stats::rng::Rng;
+use perfgate_recorder::histogram::Histogram;
 
 /// The repository root.
 pub fn repo() -> PathBuf {

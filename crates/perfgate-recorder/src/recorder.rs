@@ -5,7 +5,7 @@
 //! `iter_custom`, using `SamplingMode::Flat`:
 //!
 //! ```no_run
-//! # use perfgate::collect::recorder::LatencyRecorder;
+//! # use perfgate_recorder::LatencyRecorder;
 //! # fn operation() {}
 //! // In a criterion bench:
 //! // let mut group = c.benchmark_group("pool");
@@ -20,15 +20,23 @@
 //! `sample_size` calls are the measured samples: the recorder keeps exactly those and, on
 //! [`LatencyRecorder::finish`] (or drop), writes a small log next to criterion's output that
 //! `perfgate collect` attaches to the benchmark with the same id.
+//!
+//! Without [`LatencyRecorder::with_dir`], the log goes where `perfgate collect` looks by
+//! default, found without starting a process: `$PERFGATE_LATENCY_DIR`, else
+//! `$CRITERION_HOME/.perfgate-latency`, else `$CARGO_TARGET_DIR/criterion/.perfgate-latency`,
+//! else `<target>/criterion/.perfgate-latency` for the target directory the bench executable
+//! was built in, else `target/criterion/.perfgate-latency` in the working directory
+//! ([`crate::log_dir`] has the details).
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::stats::histogram::{DENSE_SLOTS, Histogram, dense_index};
+use crate::histogram::{DENSE_SLOTS, Histogram, dense_index};
+use crate::log_dir::LogDirSources;
 
 /// Environment variable that overrides where latency logs are written.
 pub const LATENCY_DIR_ENV: &str = "PERFGATE_LATENCY_DIR";
@@ -95,7 +103,7 @@ impl Call {
 
 /// Times every operation of the measured samples of one criterion benchmark.
 ///
-/// Operations go straight into a log-linear histogram (see [`crate::stats::histogram`]), so
+/// Operations go straight into a log-linear histogram (see [`crate::histogram`]), so
 /// memory stays constant however many millions of operations a sample runs.
 #[derive(Debug)]
 pub struct LatencyRecorder {
@@ -206,12 +214,15 @@ impl LatencyRecorder {
         };
         let dir = match &self.dir {
             Some(d) => d.clone(),
-            None => default_log_dir()?,
+            None => default_log_dir(),
         };
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
         let path = dir.join(log_file_name(&self.id));
-        let text = serde_json::to_string(&log).map_err(|e| Error::invalid(&path, e.to_string()))?;
-        crate::baseline::store::write_atomic(&path, text.as_bytes())?;
+        let text = serde_json::to_string(&log).map_err(|source| Error::Encode {
+            path: path.clone(),
+            source,
+        })?;
+        crate::atomic::write_atomic(&path, text.as_bytes())?;
         Ok(Some(path))
     }
 }
@@ -227,7 +238,8 @@ impl Drop for LatencyRecorder {
 }
 
 /// The log's file name for a benchmark id: readable prefix plus a hash, because ids may hold
-/// any character and two ids may sanitize to the same prefix.
+/// any character and two ids may sanitize to the same prefix. Only ASCII letters, digits, `-`
+/// and `_` appear before `.json`, so any id gives a valid, portable file name.
 pub fn log_file_name(id: &str) -> String {
     let readable: String = id
         .chars()
@@ -240,20 +252,25 @@ pub fn log_file_name(id: &str) -> String {
         })
         .take(64)
         .collect();
-    format!(
-        "{readable}-{:016x}.json",
-        crate::stats::rng::seed_from(&[id])
-    )
+    format!("{readable}-{:016x}.json", fnv1a_64(id.as_bytes()))
 }
 
-/// Where latency logs go when no directory is given: `$PERFGATE_LATENCY_DIR`, else the
-/// `.perfgate-latency` folder of the criterion root.
-pub fn default_log_dir() -> Result<PathBuf> {
-    if let Some(dir) = std::env::var_os(LATENCY_DIR_ENV) {
-        return Ok(PathBuf::from(dir));
-    }
-    let root = super::criterion::default_root(Path::new("."))?;
-    Ok(root.join(LATENCY_SUBDIR))
+/// 64-bit FNV-1a of `bytes`: tiny, dependency-free and fixed by its published constants, so a
+/// benchmark's log keeps its file name across runs, platforms and versions of this crate (std's
+/// hashers promise none of that). 64 bits make a clash between two ids of one suite
+/// vanishingly unlikely; it is not meant to resist ids crafted to collide.
+fn fnv1a_64(bytes: &[u8]) -> u64 {
+    const OFFSET_BASIS: u64 = 0xCBF2_9CE4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01B3;
+    bytes
+        .iter()
+        .fold(OFFSET_BASIS, |h, &b| (h ^ u64::from(b)).wrapping_mul(PRIME))
+}
+
+/// Where latency logs go when no directory is given, resolved from this process's environment
+/// and executable path in the order documented in [`crate::log_dir`].
+pub fn default_log_dir() -> PathBuf {
+    LogDirSources::from_process().resolve()
 }
 
 #[cfg(test)]
@@ -287,7 +304,7 @@ mod tests {
 
     #[test]
     fn writes_a_readable_log_on_finish() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::test_dir::TestDir::new("recorder-finish");
         let mut rec = LatencyRecorder::new("group/fn with spaces", 2).with_dir(dir.path());
         rec.record_sample(vec![Duration::from_micros(10), Duration::from_micros(30)]);
         let path = rec.finish().unwrap().unwrap();
@@ -296,5 +313,40 @@ mod tests {
         assert_eq!((log.min_ns, log.max_ns), (10_000, 30_000));
         assert!((log.p50_ns - 10_000.0).abs() < 200.0, "{}", log.p50_ns);
         assert_ne!(log_file_name("a/b"), log_file_name("a_b"));
+    }
+
+    #[test]
+    fn file_names_are_stable_and_safe_for_any_id() {
+        // Published FNV-1a 64 test vectors: the hash, and so every file name, must not drift.
+        assert_eq!(fnv1a_64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a_64(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a_64(b"foobar"), 0x8594_4171_f739_67e8);
+        assert_eq!(
+            log_file_name("pool/roundtrip"),
+            log_file_name("pool/roundtrip")
+        );
+        let long = "x".repeat(500);
+        let hostile = [
+            "../../etc/passwd",
+            "",
+            "a\0b",
+            "nul\u{0}byte",
+            "µs \u{1b}[31m",
+            "C:\\con",
+            long.as_str(),
+        ];
+        let mut names = std::collections::BTreeSet::new();
+        for id in hostile {
+            let name = log_file_name(id);
+            let stem = name.strip_suffix(".json").expect("ends in .json");
+            assert!(
+                stem.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+                "{name:?}"
+            );
+            assert!(name.len() <= 64 + 1 + 16 + 5, "{name:?}");
+            names.insert(name);
+        }
+        assert_eq!(names.len(), hostile.len(), "distinct ids, distinct names");
     }
 }
