@@ -8,6 +8,7 @@
 //! of a million operations bootstraps as fast as a mean.
 
 pub mod histogram;
+pub mod paired;
 pub mod rng;
 
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
