@@ -22,11 +22,11 @@ mod linux {
     use std::time::{Duration, Instant};
 
     use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
+    use perfgate_recorder::profile::Profile;
     use perfgate_workload::pipe::{
         self, DEFAULT_CAPACITY, Pipeline, pipe_with_capacity, read_full, write_all,
     };
     use perfgate_workload::spawn::Spawn;
-    use perfgate_recorder::profile::Profile;
 
     #[derive(Clone, Copy)]
     enum Kind {

@@ -20,10 +20,10 @@ use criterion::measurement::WallTime;
 use criterion::{
     BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
-use perfgate_workload::pool::protocol::{self, HEADER, STATUS_OK, TaskKind};
-use perfgate_workload::pool::{Pool, PoolConfig, Task};
 use perfgate_recorder::profile::Profile;
 use perfgate_recorder::recorder::LatencyRecorder;
+use perfgate_workload::pool::protocol::{self, HEADER, STATUS_OK, TaskKind};
+use perfgate_workload::pool::{Pool, PoolConfig, Task};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_perfgate-worker");
 /// Tasks in flight per worker in the pipelined benchmarks (the pool's default depth).

@@ -16,9 +16,9 @@ mod linux {
     use std::path::{Path, PathBuf};
 
     use criterion::{Criterion, SamplingMode, Throughput};
-    use perfgate_workload::spawn::{Method, Spawn, Stdio, tiny_static_child};
     use perfgate_recorder::profile::Profile;
     use perfgate_recorder::recorder::LatencyRecorder;
+    use perfgate_workload::spawn::{Method, Spawn, Stdio, tiny_static_child};
 
     /// The raw floor: a vfork (`clone(CLONE_VM | CLONE_VFORK | SIGCHLD)`, which is what the
     /// kernel's vfork is; libc's `vfork()` cannot be called soundly from Rust) then `execve`,

@@ -221,20 +221,28 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
-    /// Paired rounds that re-measure candidate regressions, the baseline commit's build and
-    /// the current build interleaved on this machine, before the build fails (0: fail on the
-    /// first comparison alone).
-    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(0..=100))]
+    /// Most paired rounds of the same-machine A/B (the baseline commit's build and the current
+    /// build interleaved on this machine): each benchmark stops as soon as it is decided (0: no
+    /// A/B, judge on the first comparison alone).
+    #[arg(long, value_name = "N", default_value_t = 12, value_parser = clap::value_parser!(u32).range(0..=100))]
     pub confirm_rounds: u32,
-    /// Time for the paired rounds, in seconds: with many candidates, confirmation stops adding
-    /// rounds when the next one would overrun this, though never before 4 rounds.
+    /// Time for the paired rounds, in seconds: a limit; the rounds stop when the next one would
+    /// overrun it, and the report says which benchmarks were left undecided.
     #[arg(long, value_name = "SECONDS", default_value_t = 150, value_parser = clap::value_parser!(u64).range(1..))]
     pub confirm_budget: u64,
+    /// Seed of the paired rounds' randomized order (default: drawn from the clock; the report
+    /// gives the seed, so a run can be repeated).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
     /// No stored baseline: build and measure REF here, next to the current code (default REF:
     /// the merge-base of HEAD with the main branch). For a machine without a baseline of its
     /// own, or whose fingerprint differs from the baseline's.
     #[arg(long, value_name = "REF", num_args = 0..=1, default_missing_value = "merge-base", conflicts_with_all = ["baseline", "baseline_ref", "results"])]
     pub ab: Option<String>,
+    /// Only check out and build the benches of the baseline commit (the merge-base, or REF of
+    /// --ab) in perfgate's A/B folder, then exit: what a CI cache of that build is made from.
+    #[arg(long)]
+    pub prepare_only: bool,
     /// The target directory for building the baseline commit, kept between runs (default:
     /// target/perfgate/ab/target, in $CARGO_TARGET_DIR when set).
     #[arg(long, value_name = "DIR")]
@@ -352,6 +360,8 @@ impl Cli {
                 format: a.format.into(),
                 confirm_rounds: a.confirm_rounds,
                 confirm_budget: std::time::Duration::from_secs(a.confirm_budget),
+                seed: a.seed,
+                prepare_only: a.prepare_only,
                 ab: a.ab,
                 ab_target_dir: a.ab_target_dir,
                 bench: a.bench.into(),

@@ -286,7 +286,7 @@ fn table_after_confirmation() {
         .collect();
     let ids = perfgate::confirm::candidates(&c);
     assert_eq!(ids, ["noisy/thing", "spawn/true/posix_spawn"]);
-    perfgate::confirm::apply(&mut c, &ids[1..], &rounds);
+    perfgate::confirm::apply(&mut c, &ids[1..], &rounds, rounds.len());
     let text = perfgate::report::table::render(&c, TableOptions::default());
     assert!(text.contains("confirmed in 6 paired rounds"), "{text}");
     insta::assert_snapshot!(text);

@@ -60,6 +60,47 @@ fn the_gate_is_read_only_and_reads_the_merge_base() {
 }
 
 #[test]
+fn only_pushes_to_main_write_the_reference_build_cache() {
+    let text = workflow("perf-cache.yml");
+    let lines = code(&text);
+    let triggers: Vec<&str> = lines
+        .iter()
+        .skip_while(|l| **l != "on:")
+        .skip(1)
+        .take_while(|l| l.starts_with(' ') || l.is_empty())
+        .copied()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert_eq!(triggers, ["  push:", "    branches: [main]"]);
+    assert!(
+        text.contains("\npermissions:\n  contents: read\n"),
+        "{text}"
+    );
+    assert!(text.contains("mode: cache"));
+    // The gate restores and never saves; only the cache mode saves, and only on a push.
+    let action = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml"),
+    )
+    .unwrap();
+    let save = action
+        .find("actions/cache/save@")
+        .expect("the action saves in cache mode");
+    let before_save = &action[..save];
+    let step = &before_save[before_save.rfind("- name:").unwrap()..];
+    assert!(
+        step.contains("inputs.mode == 'cache' && github.event_name == 'push'"),
+        "{step}"
+    );
+    let restore = action
+        .find("actions/cache/restore@")
+        .expect("the gate restores");
+    let before_restore = &action[..restore];
+    let step = &before_restore[before_restore.rfind("- name:").unwrap()..];
+    assert!(step.contains("inputs.mode == 'gate'"), "{step}");
+    assert!(!workflow("perf-gate.yml").contains("mode: cache"));
+}
+
+#[test]
 fn the_comment_workflow_never_touches_pull_request_code() {
     let text = workflow("perf-comment.yml");
     let lines = code(&text);

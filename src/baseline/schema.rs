@@ -7,8 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use perfgate_recorder::histogram::Histogram;
 use crate::vocab::{Metric, Unit};
+use perfgate_recorder::histogram::Histogram;
 
 /// The schema version this build writes and the newest it reads.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -19,6 +19,9 @@ use crate::report::format::short_commit;
 
 /// Runs the gate.
 pub(super) fn run(ctx: &Ctx, p: plan::Check) -> Result<i32> {
+    if p.prepare_only {
+        return prepare_only(ctx, &p);
+    }
     if let Some(rev) = &p.ab {
         return run_ab(ctx, &p, rev);
     }
@@ -40,22 +43,118 @@ pub(super) fn run(ctx: &Ctx, p: plan::Check) -> Result<i32> {
     };
     warn_profile_mismatch(&base, &current);
     let mut cmp = compare::compare(&base, &current, &ctx.config, &sources);
-    confirm::confirm_candidates(&mut cmp, p.confirm_rounds, |candidates| {
-        let Some(g) = &base.git else {
-            warn(
-                "the baseline records no commit, so candidate regressions cannot be re-measured against it; the verdicts rest on one comparison",
-            );
-            return Ok(None);
-        };
-        if g.dirty {
-            warn(
-                "the baseline was measured with uncommitted changes; its commit is re-measured as committed",
-            );
+    let Some(selection) = selection(ctx, &mut cmp, false) else {
+        return report_comparison(ctx, &cmp, p.format);
+    };
+    let seed = seed(&p);
+    let outcome = confirm::confirm_candidates(
+        &mut cmp,
+        selection,
+        p.confirm_rounds,
+        seed,
+        |ids, settled| {
+            let Some(g) = &base.git else {
+                let note = "the baseline records no commit, so nothing can be re-measured against it: the verdicts rest on the comparison with the stored baseline";
+                warn(note);
+                return Ok(None);
+            };
+            if g.dirty {
+                warn(
+                    "the baseline was measured with uncommitted changes; its commit is re-measured as committed",
+                );
+            }
+            let checkout = worktree::prepare(ctx.cwd(), &g.commit, &ctx.layout.ab_dir())?;
+            paired_rounds(ctx, &p, &checkout, ids, seed, settled).map(Some)
+        },
+    );
+    finish(ctx, cmp, outcome, p.format)
+}
+
+/// Reports the comparison, and an error of the paired rounds in its headline (exit 2): the
+/// first comparison is still worth reading.
+fn finish(
+    ctx: &Ctx,
+    mut cmp: compare::Comparison,
+    outcome: Result<Vec<String>>,
+    format: crate::report::Format,
+) -> Result<i32> {
+    match outcome {
+        Ok(_) => report_comparison(ctx, &cmp, format),
+        Err(e) => {
+            cmp.error = Some(format!("the paired rounds failed: {e}"));
+            report_comparison(ctx, &cmp, format)?;
+            Ok(crate::EXIT_ERROR)
         }
-        let checkout = worktree::prepare(ctx.cwd(), &g.commit, &ctx.layout.ab_dir())?;
-        paired_rounds(ctx, &p, &checkout, candidates).map(Some)
-    })?;
-    report_comparison(ctx, &cmp, p.format)
+    }
+}
+
+/// Which benchmarks the same-machine A/B measures, by the config's `ab` (`None`: off). A
+/// comparison between two builds measured here (`check --ab`) is not paired, so `auto` then
+/// re-measures every gated benchmark, as it does when the stored baseline is not comparable.
+fn selection(
+    ctx: &Ctx,
+    cmp: &mut compare::Comparison,
+    measured_here: bool,
+) -> Option<confirm::Selection> {
+    use crate::config::AbMode;
+    match ctx.config.ab {
+        AbMode::Off => None,
+        AbMode::Always => Some(confirm::Selection::All),
+        AbMode::Candidates => Some(confirm::Selection::Candidates),
+        AbMode::Auto if measured_here => Some(confirm::Selection::All),
+        AbMode::Auto => {
+            let shared = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
+            let (sel, why) = confirm::auto_selection(cmp, shared);
+            if !why.is_empty() {
+                cmp.notes.push(format!(
+                    "the stored baseline is not comparable here ({}): every gated benchmark is judged on a same-machine A/B",
+                    why.join(", ")
+                ));
+            }
+            Some(sel)
+        }
+    }
+}
+
+/// The seed of the randomized order: the one asked for, else one drawn from the clock (it is
+/// in the report, so any run can be repeated).
+fn seed(p: &plan::Check) -> u64 {
+    p.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+    })
+}
+
+/// `check --prepare-only`: the baseline commit's checkout and bench build, nothing measured.
+/// The commit is `--ab REF` (resolved like `check --ab`), else the merge-base.
+fn prepare_only(ctx: &Ctx, p: &plan::Check) -> Result<i32> {
+    let rev = match p.ab.as_deref() {
+        None | Some("merge-base") => {
+            git::merge_base(ctx.cwd(), super::base_branch(&p.source).as_deref())?
+        }
+        Some(r) => r.to_string(),
+    };
+    let checkout = worktree::prepare(ctx.cwd(), &rev, &ctx.layout.ab_dir())?;
+    note(&format!(
+        "building the benches of commit {} in {}",
+        short_commit(&checkout.commit),
+        ctx.layout.ab_dir().display()
+    ));
+    let build = BenchBuild::build(
+        &checkout.project_dir,
+        &p.bench.cargo_args,
+        &base_env(ctx, p)?,
+    )?;
+    for w in &build.warnings {
+        warn(w);
+    }
+    note(&format!(
+        "{} bench executable(s) of commit {} ready",
+        build.binaries.len(),
+        short_commit(&checkout.commit)
+    ));
+    Ok(crate::EXIT_PASS)
 }
 
 fn output(ctx: &Ctx, p: &plan::Check) -> PathBuf {
@@ -84,10 +183,18 @@ fn run_ab(ctx: &Ctx, p: &plan::Check, rev: &str) -> Result<i32> {
         results: results_label(p.output.as_deref(), &output),
     };
     let mut cmp = compare::compare(&base, &current, &ctx.config, &sources);
-    confirm::confirm_candidates(&mut cmp, p.confirm_rounds, |candidates| {
-        paired_rounds(ctx, p, &checkout, candidates).map(Some)
-    })?;
-    report_comparison(ctx, &cmp, p.format)
+    let Some(selection) = selection(ctx, &mut cmp, true) else {
+        return report_comparison(ctx, &cmp, p.format);
+    };
+    let seed = seed(p);
+    let outcome = confirm::confirm_candidates(
+        &mut cmp,
+        selection,
+        p.confirm_rounds,
+        seed,
+        |ids, settled| paired_rounds(ctx, p, &checkout, ids, seed, settled).map(Some),
+    );
+    finish(ctx, cmp, outcome, p.format)
 }
 
 /// The environment that builds the baseline commit in its own, cached target directory.
@@ -115,17 +222,20 @@ fn run_side(ctx: &Ctx, p: &plan::Check, checkout: &Checkout) -> Result<Snapshot>
     )
 }
 
-/// Measures `candidates` in paired rounds: the baseline commit's build and the current build,
-/// benchmark by benchmark, in alternating order.
+/// Measures `ids` in paired rounds: the baseline commit's build and the current build,
+/// benchmark by benchmark, in randomized order, each benchmark until it is settled.
 fn paired_rounds(
     ctx: &Ctx,
     p: &plan::Check,
     checkout: &Checkout,
-    candidates: &[String],
-) -> Result<Vec<(Snapshot, Snapshot)>> {
+    ids: &[String],
+    seed: u64,
+    settled: &mut confirm::Settled<'_>,
+) -> Result<rounds::Measured> {
+    let candidates = ids;
     let short = short_commit(&checkout.commit);
     note(&format!(
-        "{} candidate regression(s); confirming in {} paired rounds against commit {short}",
+        "same-machine A/B of {} benchmark(s) in up to {} paired rounds against commit {short} (seed {seed})",
         candidates.len(),
         p.confirm_rounds,
     ));
@@ -155,9 +265,26 @@ fn paired_rounds(
         )?,
         testbed: p.bench.testbed.clone(),
     };
+    let build_notes: Vec<String> = pair
+        .baseline
+        .build
+        .warnings
+        .iter()
+        .map(|w| format!("baseline commit: {w}"))
+        .chain(
+            pair.current
+                .build
+                .warnings
+                .iter()
+                .map(|w| format!("current build: {w}")),
+        )
+        .collect();
     let plan = rounds::Plan {
         rounds: p.confirm_rounds as usize,
         budget: Some(p.confirm_budget),
+        seed,
     };
-    rounds::measure(&mut pair, candidates, plan, &mut |m| note(m))
+    let mut measured = rounds::measure(&mut pair, candidates, plan, settled, &mut |m| note(m))?;
+    measured.notes.splice(0..0, build_notes);
+    Ok(measured)
 }

@@ -54,6 +54,8 @@ pub(super) fn run(ctx: &Ctx, p: plan::EvalNoise) -> Result<i32> {
     let mut confirm = |v: &eval::Variant,
                        candidates: &[String],
                        rounds: u32,
+                       seed: u64,
+                       settled: &mut crate::confirm::Settled<'_>,
                        progress: &mut dyn FnMut(&str)| {
         let b = match &build {
             Some(b) => b.clone(),
@@ -69,8 +71,9 @@ pub(super) fn run(ctx: &Ctx, p: plan::EvalNoise) -> Result<i32> {
         let plan = crate::confirm::rounds::Plan {
             rounds: rounds as usize,
             budget: None,
+            seed,
         };
-        crate::confirm::rounds::measure(&mut pair, candidates, plan, progress)
+        crate::confirm::rounds::measure(&mut pair, candidates, plan, settled, progress)
     };
     let e = eval::evaluate(&opts, &ctx.config, &mut run, &mut confirm, &mut |m| {
         note(&format!("eval-noise: {m}"))

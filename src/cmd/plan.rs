@@ -105,6 +105,10 @@ pub struct Check {
     pub confirm_rounds: u32,
     /// Time for the paired rounds.
     pub confirm_budget: Duration,
+    /// Seed of the rounds' randomized order (default: drawn from the clock, and reported).
+    pub seed: Option<u64>,
+    /// Only prepare the baseline commit's checkout and build, then exit.
+    pub prepare_only: bool,
     /// Measure this ref here instead of reading a stored baseline.
     pub ab: Option<String>,
     /// The target directory of the baseline commit's build (default: the layout's).

@@ -14,7 +14,7 @@ pub mod noise;
 use std::collections::BTreeMap;
 
 use crate::baseline::schema::{Benchmark, Snapshot};
-use crate::config::{Config, OnMissing, Policy};
+use crate::config::{Config, OnInconclusive, OnMissing, Policy};
 use crate::stats::{self, Change, rng::seed_from};
 pub use crate::vocab::{Metric, Unit, Verdict};
 
@@ -49,6 +49,13 @@ pub struct Row {
     /// The baseline's run-to-run noise of this metric (relative standard deviation), if
     /// measured (`baseline refresh --runs N`).
     pub noise: Option<f64>,
+    /// Whether that noise would have widened the threshold beyond the `noise_cap`: the stored
+    /// baseline is too noisy to gate this metric, and `threshold` is the capped one.
+    pub noise_capped: bool,
+    /// For a row that ended undecided after paired rounds, the smallest change those rounds
+    /// could have detected (relative, positive, in the metric's bad direction) at the policy's
+    /// alpha with 80% power.
+    pub mde: Option<f64>,
     /// What re-measuring the row in paired rounds (`check`) did to it, if it was a candidate.
     pub remeasure: Option<Remeasure>,
 }
@@ -75,6 +82,9 @@ pub struct Confirmation {
     /// The metric's ratio `current / baseline` in each paired round, in round order: what the
     /// verdict rests on, kept so that a surprising verdict can be checked.
     pub ratios: Vec<f64>,
+    /// The confidence of the row's interval: that of the sequential rule's last look
+    /// (`1 - alpha_k`), which covers the change jointly with every earlier look.
+    pub confidence: f64,
 }
 
 impl Row {
@@ -141,6 +151,28 @@ pub struct Comparison {
     /// The policy of every compared benchmark, resolved once: a confirmation re-judges rows
     /// under the same policy.
     pub policies: BTreeMap<String, Policy>,
+    /// What the reader must know about how the verdicts were reached (a one-run baseline, a
+    /// bench left out of the paired rounds, a budget that ran out...), in plain words.
+    pub notes: Vec<String>,
+    /// The paired rounds of a same-machine A/B, when `check` ran them.
+    pub ab: Option<AbRun>,
+    /// An error that ended the paired rounds early: the verdicts are the first comparison's.
+    pub error: Option<String>,
+}
+
+/// How the paired rounds of a same-machine A/B were run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AbRun {
+    /// The seed of the randomized order of sides and benchmarks.
+    pub seed: u64,
+    /// Rounds measured (the most any benchmark got).
+    pub rounds: usize,
+    /// Benchmarks measured.
+    pub benchmarks: usize,
+    /// Whether every gated benchmark was measured (`ab = "always"`) or only the candidates.
+    pub all: bool,
+    /// Whether the time budget ended the rounds before every benchmark was decided.
+    pub budget_spent: bool,
 }
 
 impl Comparison {
@@ -261,10 +293,19 @@ pub fn compare(
         rows,
         counts,
         policies,
+        notes: Vec::new(),
+        ab: None,
+        error: None,
     };
+    if !baseline.benchmarks.is_empty() && baseline.benchmarks.iter().all(|b| b.noise.is_none()) {
+        cmp.notes.push(ONE_RUN_NOTE.to_string());
+    }
     cmp.recount();
     cmp
 }
+
+/// The note on a comparison against a baseline that stores no run-to-run noise.
+pub const ONE_RUN_NOTE: &str = "the baseline was measured in one run, so it stores no run-to-run noise: a drift between runs reads as a change (refresh it with `perfgate baseline refresh --runs 3` or more)";
 
 /// Runs the per-benchmark work on all cores: the bootstrap dominates a large comparison.
 fn compare_all(jobs: &[(&Benchmark, &Benchmark, &Policy)]) -> Vec<Row> {
@@ -305,6 +346,8 @@ fn presence_row(id: &str, verdict: Verdict, fails: bool) -> Row {
         threshold: None,
         configured_threshold: None,
         noise: None,
+        noise_capped: false,
+        mde: None,
         remeasure: None,
     }
 }
@@ -319,7 +362,12 @@ fn compare_benchmark(base: &Benchmark, cur: &Benchmark, policy: &Policy) -> Vec<
         let gated = policy.gate.contains(&metric);
         let configured = *policy.thresholds.get(metric);
         let noise_level = base.noise.as_ref().and_then(|n| n.get(metric));
-        let threshold = noise::effective_threshold(configured, noise_level, policy.noise_factor);
+        let (threshold, noise_capped) = noise::capped_threshold(
+            configured,
+            noise_level,
+            policy.noise_factor,
+            policy.noise_cap,
+        );
         let seed = seed_from(&[&cur.id, metric.name()]);
         let (bv, cv, unit, change, n) = match metric.quantile() {
             None => {
@@ -348,7 +396,7 @@ fn compare_benchmark(base: &Benchmark, cur: &Benchmark, policy: &Policy) -> Vec<
             benchmark: cur.id.clone(),
             metric: Some(metric),
             verdict,
-            fails: gated && verdict == Verdict::Regressed,
+            fails: gated && fails(policy, verdict),
             gated,
             baseline: Some(bv),
             current: Some(cv),
@@ -358,10 +406,22 @@ fn compare_benchmark(base: &Benchmark, cur: &Benchmark, policy: &Policy) -> Vec<
             threshold: Some(threshold),
             configured_threshold: Some(configured),
             noise: noise_level,
+            noise_capped,
+            mde: None,
             remeasure: None,
         });
     }
     rows
+}
+
+/// Whether a gated row with this verdict fails the build under `policy`: a regression always,
+/// an undecided row when the policy says `inconclusive = "fail"`.
+pub fn fails(policy: &Policy, verdict: Verdict) -> bool {
+    match verdict {
+        Verdict::Regressed => true,
+        Verdict::Inconclusive => policy.inconclusive == OnInconclusive::Fail,
+        _ => false,
+    }
 }
 
 /// The verdict rule. `threshold` is signed in the bad direction (negative for throughput).

@@ -13,11 +13,27 @@
 //! The difference of two independent runs has a standard deviation of `sqrt(2) * s`, so a
 //! change of `3 s` is about 2.1 of those standard deviations, before the confidence interval
 //! (which must lie wholly beyond the threshold) adds its own margin. A benchmark quieter than
-//! `|threshold| / k` keeps its configured threshold.
+//! `|threshold| / k` keeps its configured threshold. The widening stops at `noise_cap` times
+//! the configured threshold ([`capped_threshold`]): beyond that the stored baseline cannot
+//! gate the benchmark, and the report says so instead of passing it silently.
 
 use crate::baseline::schema::{Benchmark, Noise, Snapshot};
 use crate::stats;
 use crate::vocab::Metric;
+
+/// The widened threshold, never beyond `cap` times the configured one: a stored noise large
+/// enough to widen it further would switch the gate off for that benchmark without a word.
+/// The flag says whether the cap was hit, so the report can say the benchmark is too noisy to
+/// gate against the stored baseline.
+pub fn capped_threshold(threshold: f64, noise: Option<f64>, factor: f64, cap: f64) -> (f64, bool) {
+    let widened = effective_threshold(threshold, noise, factor);
+    let limit = cap * threshold.abs();
+    if widened.abs() > limit || widened.is_nan() {
+        (limit.copysign(threshold), true)
+    } else {
+        (widened, false)
+    }
+}
 
 /// The threshold a comparison is judged against: `threshold` widened to `factor * noise` when
 /// that is larger, keeping the threshold's sign (negative for throughput).
@@ -109,6 +125,20 @@ mod tests {
         assert!((effective_threshold(-0.05, Some(0.04), 3.0) + 0.12).abs() < 1e-12);
         assert!((effective_threshold(0.10, Some(0.05), 3.0) - 0.15).abs() < 1e-12);
         assert_eq!(effective_threshold(0.10, Some(0.05), 0.0), 0.10);
+    }
+
+    #[test]
+    fn widening_is_capped() {
+        assert_eq!(
+            capped_threshold(-0.05, Some(0.04), 3.0, 3.0),
+            (-0.12, false)
+        );
+        // Pipe copy 64 KiB: 27% stored noise would make the threshold -81%.
+        assert!(capped_threshold(-0.05, Some(0.27), 3.0, 3.0).1);
+        assert!((capped_threshold(-0.05, Some(0.27), 3.0, 3.0).0 + 0.15).abs() < 1e-12);
+        assert!(capped_threshold(0.10, Some(1e308), 3.0, 3.0).1);
+        assert!((capped_threshold(0.10, Some(1e308), 3.0, 3.0).0 - 0.30).abs() < 1e-12);
+        assert_eq!(capped_threshold(0.10, None, 3.0, 3.0), (0.10, false));
     }
 
     #[test]

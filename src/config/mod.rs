@@ -31,6 +31,32 @@ pub enum OnMissing {
     Warn,
 }
 
+/// When `check` judges on a same-machine A/B of the baseline commit and the current build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AbMode {
+    /// `Always` where the stored baseline is not comparable, else `Candidates`.
+    Auto,
+    /// Every benchmark with a gated metric.
+    Always,
+    /// Only the benchmarks the comparison with the stored baseline flags.
+    Candidates,
+    /// Never.
+    Off,
+}
+
+/// What an undecided gated comparison does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnInconclusive {
+    /// Nothing.
+    Pass,
+    /// Passes, and the report says so.
+    Warn,
+    /// Fails the build.
+    Fail,
+}
+
 /// Thresholds as written in a file: percentages, each key optional.
 type RawThresholds = PerMetric<Option<Spanned<f64>>>;
 
@@ -43,8 +69,11 @@ struct RawPolicy {
     confidence: Option<Spanned<f64>>,
     resamples: Option<Spanned<i64>>,
     noise_factor: Option<Spanned<f64>>,
+    noise_cap: Option<Spanned<f64>>,
     missing: Option<OnMissing>,
     machine_mismatch: Option<OnMissing>,
+    ab: Option<AbMode>,
+    inconclusive: Option<OnInconclusive>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -90,6 +119,10 @@ pub struct Policy {
     /// `k` of the noise rule: a threshold is widened to `k` times the benchmark's measured
     /// run-to-run noise when that is larger (see [`crate::compare::noise`]); 0 turns it off.
     pub noise_factor: f64,
+    /// The widest the noise rule may make a threshold, as a multiple of the configured one.
+    pub noise_cap: f64,
+    /// What an undecided gated comparison does.
+    pub inconclusive: OnInconclusive,
 }
 
 impl Policy {
@@ -119,6 +152,8 @@ pub struct Config {
     pub defaults: Policy,
     /// What a machine mismatch does.
     pub machine_mismatch: OnMissing,
+    /// When `check` judges on a same-machine A/B.
+    pub ab: AbMode,
     ignore: Vec<GlobMatcher>,
     overrides: Vec<Override>,
 }
@@ -242,6 +277,9 @@ struct Layer {
     confidence: Option<f64>,
     resamples: Option<usize>,
     noise_factor: Option<f64>,
+    noise_cap: Option<f64>,
+    ab: Option<AbMode>,
+    inconclusive: Option<OnInconclusive>,
 }
 
 impl Layer {
@@ -272,6 +310,14 @@ impl Layer {
                 |x: f64| x.is_finite() && (0.0..=100.0).contains(&x),
                 "[0, 100]",
             )?,
+            noise_cap: ctx.number(
+                &d.noise_cap,
+                "noise_cap",
+                |x: f64| x.is_finite() && (1.0..=20.0).contains(&x),
+                "[1, 20]",
+            )?,
+            ab: d.ab,
+            inconclusive: d.inconclusive,
         })
     }
 }
@@ -329,10 +375,13 @@ impl Config {
                 confidence: d.confidence.ok_or_else(|| missing("confidence"))?,
                 resamples: d.resamples.ok_or_else(|| missing("resamples"))?,
                 noise_factor: d.noise_factor.ok_or_else(|| missing("noise_factor"))?,
+                noise_cap: d.noise_cap.ok_or_else(|| missing("noise_cap"))?,
+                inconclusive: d.inconclusive.ok_or_else(|| missing("inconclusive"))?,
             },
             machine_mismatch: d
                 .machine_mismatch
                 .ok_or_else(|| missing("machine_mismatch"))?,
+            ab: d.ab.ok_or_else(|| missing("ab"))?,
             ignore: Vec::new(),
             overrides: Vec::new(),
         };
@@ -352,7 +401,10 @@ impl Config {
         p.confidence = d.confidence.unwrap_or(p.confidence);
         p.resamples = d.resamples.unwrap_or(p.resamples);
         p.noise_factor = d.noise_factor.unwrap_or(p.noise_factor);
+        p.noise_cap = d.noise_cap.unwrap_or(p.noise_cap);
+        p.inconclusive = d.inconclusive.unwrap_or(p.inconclusive);
         self.machine_mismatch = d.machine_mismatch.unwrap_or(self.machine_mismatch);
+        self.ab = d.ab.unwrap_or(self.ab);
         self.apply_lists(ctx, raw)
     }
 

@@ -1,50 +1,127 @@
-//! Confirmation: before failing a build, re-measure the candidate regressions with the
-//! baseline commit's build and the current build interleaved on the same machine, and judge on
-//! the paired differences.
+//! Confirmation: before failing a build, measure the benchmarks with the baseline commit's
+//! build and the current build interleaved on the same machine, and judge on the paired rounds.
 //!
 //! A comparison against a stored baseline mixes the change under test with everything that
 //! differs between the two runs (the time of day, the neighbours on a shared runner, a kernel
-//! update). `perfgate check` therefore treats its first verdicts as candidates: every benchmark
-//! with a gated metric that regressed, or that is inconclusive with its point estimate beyond
-//! the threshold, is run again in `rounds` rounds, each running the baseline commit's build
-//! and the current build back to back, benchmark by benchmark, in alternating order
-//! ([`rounds`]), straight from the bench binaries ([`bench`]). The verdict then rests on the
-//! per-round ratios `current / baseline`: their geometric mean, a Student-t
-//! interval of the mean log ratio (df = rounds - 1) and its p-value, judged by the usual rule
-//! ([`crate::compare::judge`]) against the configured threshold, not widened for noise, since
-//! pairing cancels the drift between runs. The benchmark's policy (threshold, alpha,
-//! confidence) is the one the comparison resolved for it.
+//! update). `perfgate check` therefore re-measures: the candidates the first comparison flags
+//! (every gated benchmark that regressed, or is inconclusive with its point estimate beyond
+//! the threshold), or, where the stored baseline is not comparable, every gated benchmark
+//! ([`Selection`], config `ab`). Each round runs every undecided benchmark once on each build,
+//! the two back to back, in a randomized order ([`rounds`]), straight from the bench binaries
+//! ([`bench`]).
+//!
+//! The verdict rests on the per-round log ratios `ln(current / baseline)` through the robust,
+//! sequential rule of [`crate::stats::paired`]: the Hodges-Lehmann estimate with its
+//! signed-rank interval, looked at after every round with an O'Brien-Fleming-type
+//! alpha-spending plan over the planned rounds, so that stopping early keeps the error rate at
+//! the policy's alpha. A benchmark is settled when each of its gated metrics is `Different`
+//! (regressed), `Better` (improved) or `Same` (a change beyond the threshold is ruled out); the
+//! rest get the remaining rounds. What is still undecided at the end is inconclusive, with the
+//! smallest change the rounds could have detected. Thresholds are the configured ones, not
+//! widened for noise, since pairing cancels the drift between runs; the policy (threshold,
+//! alpha) is the one the comparison resolved for the benchmark.
 
 pub mod bench;
 pub mod rounds;
 pub mod worktree;
 
-use statrs::distribution::{ContinuousCDF, StudentsT};
-
 use crate::baseline::schema::{Benchmark, Snapshot};
 use crate::compare::noise::metric_value;
-use crate::compare::{Comparison, Confirmation, Metric, Remeasure, Row, Verdict, judge};
+use crate::compare::{Comparison, Confirmation, Metric, Remeasure, Row, Verdict};
+use crate::config::Policy;
 use crate::error::Result;
-use crate::stats::{self, Change};
+use crate::stats::paired::{Decision, PairedChange, Sequential};
+
+/// Which benchmarks the paired rounds measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selection {
+    /// Every benchmark with a gated metric.
+    All,
+    /// The candidates of the first comparison ([`candidates`]).
+    Candidates,
+}
+
+/// The selection of `ab = "auto"`: every gated benchmark where the stored baseline is not
+/// comparable with these results, the candidates otherwise. Not comparable: measured on a
+/// shared runner (`shared_runner`: GitHub Actions), on a machine whose fingerprint differs, in
+/// one run (no stored noise), or too noisy to gate for some gated metric. The reasons are
+/// returned for the report.
+pub fn auto_selection(cmp: &Comparison, shared_runner: bool) -> (Selection, Vec<&'static str>) {
+    let mut why = Vec::new();
+    if shared_runner {
+        why.push("a shared CI runner");
+    }
+    if !cmp.machine_mismatch.is_empty() {
+        why.push("a machine that differs from the baseline's");
+    }
+    if cmp.notes.iter().any(|n| n == crate::compare::ONE_RUN_NOTE) {
+        why.push("a baseline measured in one run");
+    }
+    if cmp.rows.iter().any(|r| r.gated && r.noise_capped) {
+        why.push("benchmarks too noisy to gate against the stored baseline");
+    }
+    let sel = if why.is_empty() {
+        Selection::Candidates
+    } else {
+        Selection::All
+    };
+    (sel, why)
+}
+
+/// The benchmarks a selection measures.
+pub fn selected(cmp: &Comparison, selection: Selection) -> Vec<String> {
+    match selection {
+        Selection::Candidates => candidates(cmp),
+        Selection::All => {
+            let mut ids: Vec<String> = cmp
+                .rows
+                .iter()
+                .filter(|r| r.gated && r.metric.is_some())
+                .map(|r| r.benchmark.clone())
+                .collect();
+            ids.sort();
+            ids.dedup();
+            ids
+        }
+    }
+}
 
 /// The check flow after the first comparison, written once for `check`, `check --ab` and the
-/// evaluation: pick the candidates, have `measure` run them in paired rounds (`None`: they
-/// cannot be re-measured, and the first verdicts stand), re-judge their rows. Returns the
-/// candidates.
+/// evaluation: select the benchmarks, have `measure` run them in paired rounds (it is handed
+/// the selection and the function that says, after each round, whether a benchmark is
+/// settled; `None`: they cannot be re-measured, and the first verdicts stand), re-judge their
+/// rows. `max_rounds` is the plan of the sequential rule. Returns the selection.
 pub fn confirm_candidates(
     cmp: &mut Comparison,
-    rounds: u32,
-    measure: impl FnOnce(&[String]) -> Result<Option<Vec<(Snapshot, Snapshot)>>>,
+    selection: Selection,
+    max_rounds: u32,
+    seed: u64,
+    measure: impl FnOnce(&[String], &mut Settled<'_>) -> Result<Option<rounds::Measured>>,
 ) -> Result<Vec<String>> {
-    let candidates = candidates(cmp);
-    if rounds > 0
-        && !candidates.is_empty()
-        && let Some(pairs) = measure(&candidates)?
-    {
-        apply(cmp, &candidates, &pairs);
+    let ids = selected(cmp, selection);
+    if max_rounds == 0 || ids.is_empty() {
+        return Ok(ids);
     }
-    Ok(candidates)
+    let max = max_rounds as usize;
+    let snapshot = cmp.clone();
+    let mut settled =
+        |id: &str, rounds: &[(Snapshot, Snapshot)]| is_settled(&snapshot, id, rounds, max);
+    if let Some(m) = measure(&ids, &mut settled)? {
+        apply(cmp, &ids, &m.rounds, max);
+        cmp.notes.extend(m.notes.iter().cloned());
+        cmp.ab = Some(crate::compare::AbRun {
+            seed,
+            rounds: m.rounds.len(),
+            benchmarks: m.benchmarks,
+            all: selection == Selection::All,
+            budget_spent: m.budget_spent,
+        });
+    }
+    Ok(ids)
 }
+
+/// After each round: whether a benchmark is settled, given all the rounds so far.
+pub type Settled<'a> = dyn FnMut(&str, &[(Snapshot, Snapshot)]) -> bool + 'a;
 
 /// The benchmarks worth re-measuring: those with a gated metric that regressed, or that is
 /// inconclusive with its point estimate worse than the configured threshold.
@@ -85,45 +162,67 @@ pub fn paired_ratios(metric: Metric, pairs: &[(&Benchmark, &Benchmark)]) -> Vec<
         .collect()
 }
 
-/// The change of `metric` over paired rounds `(baseline run, current run)`; `None` with fewer
-/// than two usable rounds.
-pub fn paired_change(
-    metric: Metric,
-    pairs: &[(&Benchmark, &Benchmark)],
-    confidence: f64,
-) -> Option<Change> {
-    let logs: Vec<f64> = paired_ratios(metric, pairs)
+/// The log ratios `ln(current / baseline)` of `metric` for benchmark `id`, over the rounds
+/// that measured it on both sides with a positive value.
+pub fn log_ratios(metric: Metric, id: &str, rounds: &[(Snapshot, Snapshot)]) -> Vec<f64> {
+    let pairs: Vec<(&Benchmark, &Benchmark)> = rounds
+        .iter()
+        .filter_map(|(b, c)| Some((find(b, id)?, find(c, id)?)))
+        .collect();
+    paired_ratios(metric, &pairs)
         .into_iter()
         .map(f64::ln)
-        .collect();
-    let n = logs.len();
-    if n < 2 {
-        return None;
-    }
-    let m = stats::mean(&logs);
-    let se = (stats::variance(&logs) / n as f64).sqrt();
-    if se == 0.0 || !se.is_finite() {
-        let p = if m == 0.0 { 1.0 } else { 0.0 };
-        return Some(Change {
-            estimate: m.exp_m1(),
-            ci_low: m.exp_m1(),
-            ci_high: m.exp_m1(),
-            p_value: p,
-        });
-    }
-    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64).ok()?;
-    let q = t.inverse_cdf(0.5 + confidence / 2.0);
-    Some(Change {
-        estimate: m.exp_m1(),
-        ci_low: (m - q * se).exp_m1(),
-        ci_high: (m + q * se).exp_m1(),
-        p_value: (2.0 * (1.0 - t.cdf((m / se).abs()))).clamp(0.0, 1.0),
-    })
+        .collect()
 }
 
-/// Re-judges the gated rows of `benchmarks` on the paired rounds `(baseline run, current run)`,
-/// each under the policy the comparison resolved for it, and recounts the comparison.
-pub fn apply(cmp: &mut Comparison, benchmarks: &[String], rounds: &[(Snapshot, Snapshot)]) {
+/// The sequential plan of a benchmark's rounds under its policy.
+fn plan(policy: &Policy, max_rounds: usize) -> Option<Sequential> {
+    Sequential::new(max_rounds.max(1), policy.alpha)
+}
+
+/// The decision on one gated row after the rounds so far, with the change it rests on.
+fn decide(
+    row: &Row,
+    policy: &Policy,
+    rounds: &[(Snapshot, Snapshot)],
+    max_rounds: usize,
+) -> Option<(Decision, Option<PairedChange>, usize, Vec<f64>)> {
+    let metric = row.metric?;
+    let logs = log_ratios(metric, &row.benchmark, rounds);
+    let plan = plan(policy, max_rounds)?;
+    let threshold = *policy.thresholds.get(metric);
+    let (d, c) = plan.decide(logs.len(), &logs, threshold, metric.higher_is_better());
+    Some((d, c, logs.len(), logs))
+}
+
+/// Whether every gated metric of `id` is decided after these rounds.
+fn is_settled(
+    cmp: &Comparison,
+    id: &str,
+    rounds: &[(Snapshot, Snapshot)],
+    max_rounds: usize,
+) -> bool {
+    let Some(policy) = cmp.policies.get(id) else {
+        return true;
+    };
+    cmp.rows
+        .iter()
+        .filter(|r| r.benchmark == id && r.gated && r.metric.is_some())
+        .all(|r| {
+            decide(r, policy, rounds, max_rounds).is_some_and(|(d, ..)| d != Decision::Unknown)
+        })
+}
+
+/// Re-judges the gated rows of `benchmarks` on the paired rounds `(baseline run, current run)`
+/// by the sequential rule (at the look of the rounds each benchmark got, of a plan of
+/// `max_rounds`), each under the policy the comparison resolved for it, and recounts the
+/// comparison.
+pub fn apply(
+    cmp: &mut Comparison,
+    benchmarks: &[String],
+    rounds: &[(Snapshot, Snapshot)],
+    max_rounds: usize,
+) {
     for row in cmp.rows.iter_mut() {
         let Some(metric) = row.metric else { continue };
         if !row.gated || !benchmarks.contains(&row.benchmark) {
@@ -132,26 +231,40 @@ pub fn apply(cmp: &mut Comparison, benchmarks: &[String], rounds: &[(Snapshot, S
         let Some(policy) = cmp.policies.get(&row.benchmark) else {
             continue;
         };
-        let pairs: Vec<(&Benchmark, &Benchmark)> = rounds
-            .iter()
-            .filter_map(|(b, c)| Some((find(b, &row.benchmark)?, find(c, &row.benchmark)?)))
-            .collect();
-        let Some(change) = paired_change(metric, &pairs, policy.confidence) else {
-            row.remeasure = Some(Remeasure::TooFewRounds(pairs.len()));
+        let Some((decision, Some(change), n, logs)) = decide(row, policy, rounds, max_rounds)
+        else {
+            let n = log_ratios(metric, &row.benchmark, rounds).len();
+            row.remeasure = Some(Remeasure::TooFewRounds(n));
             continue;
         };
-        let threshold = *policy.thresholds.get(metric);
-        let verdict = judge(metric, &change, threshold, policy.alpha);
+        let verdict = match decision {
+            Decision::Different => Verdict::Regressed,
+            Decision::Better => Verdict::Improved,
+            Decision::Same => Verdict::Unchanged,
+            Decision::Unknown => Verdict::Inconclusive,
+        };
+        row.mde = (verdict == Verdict::Inconclusive)
+            .then(|| {
+                plan(policy, max_rounds)?.min_detectable_effect(
+                    n,
+                    &logs,
+                    0.8,
+                    metric.higher_is_better(),
+                )
+            })
+            .flatten()
+            .map(f64::abs);
         row.remeasure = Some(Remeasure::Judged(Confirmation {
-            rounds: pairs.len(),
+            rounds: n,
             first_verdict: row.verdict,
             first_change: row.change.map(|c| c.estimate),
-            ratios: paired_ratios(metric, &pairs),
+            ratios: logs.iter().map(|l| l.exp()).collect(),
+            confidence: change.confidence,
         }));
         row.verdict = verdict;
-        row.fails = verdict == Verdict::Regressed;
-        row.change = Some(change);
-        row.threshold = Some(threshold);
+        row.fails = row.gated && crate::compare::fails(policy, verdict);
+        row.change = Some(change.change());
+        row.threshold = Some(*policy.thresholds.get(metric));
     }
     cmp.recount();
 }
@@ -176,38 +289,71 @@ mod tests {
         crate::testutil::bench(id, vec![mean, mean])
     }
 
-    #[test]
-    fn paired_rounds_cancel_drift() {
-        // The machine drifts by +-10% between rounds; the change is a steady 8% slowdown.
-        let drift = [1.0, 1.1, 0.9, 1.05, 0.95, 1.0];
-        let base: Vec<Benchmark> = drift.iter().map(|d| bench("a", 1000.0 * d)).collect();
-        let cur: Vec<Benchmark> = drift
-            .iter()
-            .map(|d| bench("a", 1080.0 * d * 1.001))
-            .collect();
-        let pairs: Vec<(&Benchmark, &Benchmark)> = base.iter().zip(&cur).collect();
-        let c = paired_change(Metric::Throughput, &pairs, 0.95).unwrap();
-        assert!((c.estimate - (1.0 / 1.08108 - 1.0)).abs() < 1e-3, "{c:?}");
-        assert!(c.ci_high < -0.05 && c.p_value < 0.05, "{c:?}");
-        assert_eq!(
-            judge(Metric::Throughput, &c, -0.05, 0.05),
-            Verdict::Regressed
+    /// A comparison of benchmark `a` (throughput gated at -5%) and `rounds` paired rounds in
+    /// which the machine drifts and the current build runs at `factor(round)` of the baseline's
+    /// speed.
+    fn judged(drift: &[f64], factor: impl Fn(usize) -> f64) -> Row {
+        let cfg = crate::config::Config::default_config();
+        let snap = |mean: f64| crate::testutil::snapshot("x", vec![bench("a", mean)]);
+        let mut cmp = crate::compare::compare(
+            &snap(1000.0),
+            &snap(1500.0),
+            &cfg,
+            &crate::compare::Sources {
+                baseline: "b".into(),
+                results: "r".into(),
+            },
         );
+        let rounds: Vec<(Snapshot, Snapshot)> = drift
+            .iter()
+            .enumerate()
+            .map(|(k, d)| (snap(1000.0 * d), snap(1000.0 * d / factor(k))))
+            .collect();
+        apply(&mut cmp, &["a".to_string()], &rounds, 12);
+        cmp.rows
+            .into_iter()
+            .find(|r| r.metric == Some(Metric::Throughput))
+            .unwrap()
+    }
 
-        // The same code: no consistent change, whatever the drift.
-        let cur: Vec<Benchmark> = drift
-            .iter()
-            .zip([1.01, 0.99, 1.005, 0.995, 1.0, 1.002])
-            .map(|(d, e)| bench("a", 1000.0 * d * e))
-            .collect();
-        let pairs: Vec<(&Benchmark, &Benchmark)> = base.iter().zip(&cur).collect();
-        let c = paired_change(Metric::Throughput, &pairs, 0.95).unwrap();
-        assert_eq!(
-            judge(Metric::Throughput, &c, -0.05, 0.05),
-            Verdict::Unchanged
+    const DRIFT: [f64; 12] = [
+        1.0, 1.1, 0.9, 1.05, 0.95, 1.0, 1.2, 0.85, 1.0, 1.1, 0.92, 1.03,
+    ];
+
+    #[test]
+    fn paired_rounds_cancel_drift_and_survive_an_outlier_round() {
+        // A steady 35% throughput loss (0.64-0.68 of the baseline's speed), with one round at
+        // 1.01: the round that made the mean's t-interval useless.
+        let r = judged(&DRIFT, |k| {
+            if k == 3 {
+                1.01
+            } else {
+                0.64 + 0.02 * (k % 3) as f64
+            }
+        });
+        assert_eq!(r.verdict, Verdict::Regressed, "{r:?}");
+        assert!(r.fails);
+        let c = r.change.unwrap();
+        assert!(
+            c.ci_high < -0.05 && (c.estimate + 0.34).abs() < 0.03,
+            "{c:?}"
         );
-        assert!(paired_change(Metric::Throughput, &pairs[..1], 0.95).is_none());
-        assert!(paired_change(Metric::P99, &pairs, 0.95).is_none());
+        assert_eq!(r.confirmation().unwrap().rounds, 12);
+
+        // The same code, whatever the drift: no regression, and a change beyond 5% ruled out.
+        let r = judged(&DRIFT, |k| 1.0 + 0.004 * ((k % 5) as f64 - 2.0));
+        assert_eq!(r.verdict, Verdict::Unchanged, "{r:?}");
+        assert!(!r.fails && r.mde.is_none());
+    }
+
+    #[test]
+    fn too_few_rounds_leave_the_row_undecided_with_what_it_could_detect() {
+        let r = judged(&DRIFT[..3], |_| 0.7);
+        assert_eq!(r.verdict, Verdict::Inconclusive, "{r:?}");
+        // Three rounds of a signed-rank test can never be significant: nothing detectable.
+        assert_eq!(r.mde, None);
+        let r = judged(&DRIFT[..0], |_| 0.7);
+        assert_eq!(r.remeasure, Some(Remeasure::TooFewRounds(0)));
     }
 
     #[test]

@@ -1,16 +1,20 @@
-//! Paired rounds, interleaved benchmark by benchmark.
+//! Paired rounds, interleaved benchmark by benchmark, in randomized order, stopping each
+//! benchmark as soon as it is decided.
 //!
-//! A round measures every candidate once on each build. Within a round the two measurements of
-//! one benchmark run back to back (seconds apart, not the length of a whole suite apart), and
-//! the order of the pair alternates both from round to round and from benchmark to benchmark,
-//! so neither build always runs first, and a disturbance that lasts a few seconds hits both
-//! sides of one pair or neither. Pairing whole runs of the candidates was not enough: on a
-//! shared machine consecutive runs jump between levels about 12% apart (docs/noise.md).
+//! A round measures every undecided benchmark once on each build. Within a round the two
+//! measurements of one benchmark run back to back (seconds apart, not the length of a whole
+//! suite apart), so a disturbance that lasts a few seconds hits both sides of one pair or
+//! neither; the order of the benchmarks and of the two sides of each pair is drawn at random
+//! for every round from a recorded seed ([`order`]). Pairing whole runs of the candidates was
+//! not enough: on a shared machine consecutive runs jump between levels about 12% apart
+//! (docs/noise.md). After each round the caller decides which benchmarks are settled; the
+//! others get the remaining rounds and time.
 
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::baseline::schema::Snapshot;
 use crate::error::Result;
+use crate::stats::rng::Rng;
 
 /// Which build a measurement is of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,87 +35,142 @@ pub trait PairedRunner {
     fn collect(&mut self, side: Side, since: SystemTime) -> Result<Snapshot>;
 }
 
-/// The order of the pair for the `k`-th benchmark of round `round`.
-pub fn order(round: usize, k: usize) -> [Side; 2] {
-    if (round + k).is_multiple_of(2) {
-        [Side::Baseline, Side::Current]
-    } else {
-        [Side::Current, Side::Baseline]
+/// The order of one round: the benchmarks (indices into the active list) in a random order,
+/// each with its two sides in a random order, drawn from `seed` and the round number so that
+/// a run can be repeated exactly (the seed is in the report). Randomized, not alternated:
+/// a disturbance with a period (a cron job, a neighbour's build steps) cannot line up with one
+/// side, and no benchmark always follows the same other one (randomized multiple interleaved
+/// trials, Abedi and Brecht, ICPE 2017).
+pub fn order(seed: u64, round: usize, n: usize) -> Vec<(usize, [Side; 2])> {
+    let mut rng = Rng::new(seed ^ (round as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut idx: Vec<usize> = (0..n).collect();
+    // Fisher-Yates.
+    for i in (1..n).rev() {
+        idx.swap(i, rng.below(i + 1));
     }
+    idx.into_iter()
+        .map(|k| {
+            let sides = if rng.next_u64() & 1 == 0 {
+                [Side::Baseline, Side::Current]
+            } else {
+                [Side::Current, Side::Baseline]
+            };
+            (k, sides)
+        })
+        .collect()
 }
-
-/// Rounds measured even when they overrun the time budget: fewer leave the paired interval
-/// too wide (t(2) = 4.3) to confirm anything but a gross regression.
-pub const MIN_ROUNDS: usize = 4;
 
 /// How many rounds and how long.
 #[derive(Debug, Clone, Copy)]
 pub struct Plan {
-    /// Rounds wanted.
+    /// Most rounds a benchmark gets.
     pub rounds: usize,
-    /// Stop adding rounds when the next one would end after this (but measure at least
-    /// [`MIN_ROUNDS`], or `rounds` if fewer).
+    /// Stop before a round that would end after this. A limit: no rule about a minimum number
+    /// of rounds overrides it (the report says when it ended the rounds).
     pub budget: Option<Duration>,
+    /// Seed of the randomized order.
+    pub seed: u64,
 }
 
 impl Plan {
-    /// Whether to measure another round after `done` rounds that took `elapsed`.
-    pub fn another(&self, done: usize, elapsed: Duration) -> bool {
-        if done >= self.rounds {
+    /// Whether to measure another round after `done` rounds that took `elapsed`, when the next
+    /// one has `active` benchmarks and a benchmark's pair has taken `per_pair` so far.
+    pub fn another(
+        &self,
+        done: usize,
+        elapsed: Duration,
+        active: usize,
+        per_pair: Duration,
+    ) -> bool {
+        if done >= self.rounds || active == 0 {
             return false;
-        }
-        if done < MIN_ROUNDS {
-            return true;
         }
         match self.budget {
             None => true,
-            Some(b) => elapsed + elapsed / done as u32 <= b,
+            // The first round has no estimate of its own length: it runs, and tells.
+            Some(_) if done == 0 => true,
+            Some(b) => elapsed + per_pair * active as u32 <= b,
         }
     }
 }
 
-/// Measures `ids` in paired rounds as `plan` says; returns, per round, the baseline side's
-/// results and the current side's. Benchmarks that one of the builds lacks are left out (their
-/// rows then say they were not re-measured).
+/// What the rounds measured.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    /// Per round, the baseline side's results and the current side's, of the benchmarks still
+    /// undecided in that round.
+    pub rounds: Vec<(Snapshot, Snapshot)>,
+    /// Benchmarks measured (both builds have them).
+    pub benchmarks: usize,
+    /// Whether the time budget ended the rounds while some benchmark was undecided.
+    pub budget_spent: bool,
+    /// What the report must say about the rounds (benchmarks one build lacks, benches left
+    /// out), in plain words.
+    pub notes: Vec<String>,
+}
+
+/// Measures `ids` in paired rounds as `plan` says, each round in a randomized order. After
+/// each round, `decided` is asked about every benchmark still measured, with all the rounds so
+/// far; a benchmark it calls decided is not measured again, and the remaining time goes to the
+/// others. Benchmarks that one of the builds lacks are left out (their rows then say they were
+/// not re-measured).
 pub fn measure(
     runner: &mut dyn PairedRunner,
     ids: &[String],
     plan: Plan,
+    decided: &mut super::Settled<'_>,
     progress: &mut dyn FnMut(&str),
-) -> Result<Vec<(Snapshot, Snapshot)>> {
+) -> Result<Measured> {
     let rounds = plan.rounds;
     let t0 = Instant::now();
-    let ids: Vec<&String> = ids
+    let (mut active, lacking): (Vec<&String>, Vec<&String>) = ids
         .iter()
-        .filter(|id| runner.has(Side::Baseline, id) && runner.has(Side::Current, id))
-        .collect();
-    let mut out = Vec::new();
-    if ids.is_empty() {
-        return Ok(out);
+        .partition(|id| runner.has(Side::Baseline, id) && runner.has(Side::Current, id));
+    let mut out = Measured {
+        rounds: Vec::new(),
+        benchmarks: active.len(),
+        budget_spent: false,
+        notes: Vec::new(),
+    };
+    if !lacking.is_empty() {
+        let names: Vec<&str> = lacking.iter().map(|s| s.as_str()).collect();
+        out.notes.push(format!(
+            "not re-measured, since one of the two builds does not have them: {}",
+            names.join(", ")
+        ));
     }
+    let mut pairs_run = 0u32;
     let mut round = 0;
-    while plan.another(round, t0.elapsed()) {
+    loop {
+        let per_pair = t0.elapsed().checked_div(pairs_run).unwrap_or_default();
+        if !plan.another(round, t0.elapsed(), active.len(), per_pair) {
+            break;
+        }
         progress(&format!(
-            "paired round {} of {rounds} ({} benchmark(s))",
+            "paired round {} of at most {rounds} ({} benchmark(s) undecided)",
             round + 1,
-            ids.len()
+            active.len()
         ));
         // File times come from the kernel's coarse clock, which can lag the precise clock by a
         // tick or two.
         let since = SystemTime::now() - Duration::from_millis(50);
-        for (k, id) in ids.iter().enumerate() {
-            for side in order(round, k) {
-                runner.run(side, id)?;
+        for (k, sides) in order(plan.seed, round, active.len()) {
+            for side in sides {
+                runner.run(side, active[k])?;
             }
+            pairs_run += 1;
         }
         let base = runner.collect(Side::Baseline, since)?;
         let current = runner.collect(Side::Current, since)?;
-        out.push((base, current));
+        out.rounds.push((base, current));
         round += 1;
+        active.retain(|id| !decided(id, &out.rounds));
     }
-    if round < rounds {
+    if !active.is_empty() && round < rounds {
+        out.budget_spent = true;
         progress(&format!(
-            "stopped after {round} of {rounds} rounds: the confirmation budget of {} s is spent",
+            "stopped after {round} of {rounds} rounds with {} benchmark(s) undecided: the confirmation budget of {} s is spent",
+            active.len(),
             plan.budget.map_or(0, |b| b.as_secs())
         ));
     }
@@ -147,66 +206,98 @@ mod tests {
     }
 
     #[test]
-    fn pairs_alternate_across_rounds_and_benchmarks() {
+    fn each_pair_runs_back_to_back_in_a_seeded_random_order() {
         let mut f = Fake {
             log: Vec::new(),
             missing: "new",
         };
-        let ids = vec!["a".to_string(), "new".to_string(), "b".to_string()];
+        let ids: Vec<String> = ["a", "new", "b", "c", "d"].map(String::from).to_vec();
         let mut lines = Vec::new();
         let plan = Plan {
-            rounds: 2,
+            rounds: 40,
             budget: None,
+            seed: 7,
         };
-        let pairs = measure(&mut f, &ids, plan, &mut |l| lines.push(l.to_string())).unwrap();
-        assert_eq!(pairs.len(), 2);
-        assert_eq!(lines[0], "paired round 1 of 2 (2 benchmark(s))");
-        use Side::*;
-        let got: Vec<(Side, &str)> = f.log.iter().map(|(s, i)| (*s, i.as_str())).collect();
+        let m = measure(&mut f, &ids, plan, &mut |_, _| false, &mut |l| {
+            lines.push(l.to_string())
+        })
+        .unwrap();
         assert_eq!(
-            got,
-            vec![
-                (Baseline, "a"),
-                (Current, "a"),
-                (Current, "b"),
-                (Baseline, "b"),
-                (Current, "a"),
-                (Baseline, "a"),
-                (Baseline, "b"),
-                (Current, "b"),
-            ]
+            (m.rounds.len(), m.benchmarks, m.budget_spent),
+            (40, 4, false)
+        );
+        assert_eq!(
+            lines[0],
+            "paired round 1 of at most 40 (4 benchmark(s) undecided)"
         );
         // Every pair runs back to back: each benchmark's two runs are adjacent.
-        for w in got.chunks(2) {
+        assert_eq!(f.log.len(), 40 * 4 * 2);
+        for w in f.log.chunks(2) {
             assert_eq!(w[0].1, w[1].1);
             assert_ne!(w[0].0, w[1].0);
         }
+        // Neither side is always first, and the benchmarks do not keep one order.
+        let base_first = f.log.chunks(2).filter(|w| w[0].0 == Side::Baseline).count();
+        assert!((50..=110).contains(&base_first), "{base_first} of 160");
+        let firsts: std::collections::BTreeSet<&str> =
+            f.log.chunks(8).map(|r| r[0].1.as_str()).collect();
+        assert!(firsts.len() > 1, "{firsts:?}");
+        // The same seed gives the same order; another seed another.
+        assert_eq!(order(7, 3, 4), order(7, 3, 4));
+        assert_ne!(
+            (0..10).map(|r| order(7, r, 4)).collect::<Vec<_>>(),
+            (0..10).map(|r| order(8, r, 4)).collect::<Vec<_>>()
+        );
     }
 
     #[test]
-    fn the_budget_ends_rounds_but_not_before_the_minimum() {
+    fn decided_benchmarks_stop_and_the_rest_go_on() {
+        let mut f = Fake {
+            log: Vec::new(),
+            missing: "none",
+        };
+        let ids: Vec<String> = ["quick", "slow"].map(String::from).to_vec();
+        let plan = Plan {
+            rounds: 5,
+            budget: None,
+            seed: 1,
+        };
+        let m = measure(
+            &mut f,
+            &ids,
+            plan,
+            &mut |id, rounds| id == "quick" && rounds.len() >= 2,
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(m.rounds.len(), 5);
+        let runs = |id: &str| f.log.iter().filter(|(_, i)| i == id).count();
+        assert_eq!((runs("quick"), runs("slow")), (2 * 2, 5 * 2));
+    }
+
+    #[test]
+    fn the_budget_is_a_limit() {
         let s = Duration::from_secs;
         let plan = Plan {
             rounds: 10,
             budget: Some(s(100)),
+            seed: 0,
         };
-        // 4 rounds of 30 s each overrun 100 s, but 4 is the minimum.
-        assert!(plan.another(3, s(90)));
-        assert!(!plan.another(4, s(120)));
-        // 20 s a round: the 5th ends at 100 s, within the budget; the 6th would not.
-        assert!(plan.another(4, s(80)));
-        assert!(!plan.another(5, s(100)));
-        assert!(!plan.another(10, s(1)));
-        let few = Plan {
-            rounds: 2,
-            budget: Some(s(1)),
-        };
-        assert!(few.another(1, s(50)) && !few.another(2, s(50)));
+        // The first round always runs: nothing tells its length before.
+        assert!(plan.another(0, s(0), 50, s(0)));
+        // 3 benchmarks at 10 s a pair: 30 s a round; after 80 s the next would end at 110 s.
+        assert!(!plan.another(2, s(80), 3, s(10)));
+        assert!(plan.another(2, s(60), 3, s(10)));
+        // Fewer undecided benchmarks make the next round shorter.
+        assert!(plan.another(2, s(80), 2, s(10)));
+        assert!(!plan.another(10, s(1), 1, s(0)));
+        assert!(!plan.another(1, s(1), 0, s(0)));
         let unbounded = Plan {
             rounds: 10,
             budget: None,
+            seed: 0,
         };
-        assert!(unbounded.another(9, s(10_000)));
+        assert!(unbounded.another(9, s(10_000), 5, s(100)));
     }
 
     #[test]
@@ -218,8 +309,16 @@ mod tests {
         let plan = Plan {
             rounds: 5,
             budget: None,
+            seed: 0,
         };
-        let pairs = measure(&mut f, &["new".to_string()], plan, &mut |_| {}).unwrap();
-        assert!(pairs.is_empty() && f.log.is_empty());
+        let m = measure(
+            &mut f,
+            &["new".to_string()],
+            plan,
+            &mut |_, _| false,
+            &mut |_| {},
+        )
+        .unwrap();
+        assert!(m.rounds.is_empty() && f.log.is_empty() && !m.budget_spent);
     }
 }

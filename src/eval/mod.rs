@@ -224,9 +224,16 @@ pub type RunSuite<'a> =
     dyn FnMut(&[(String, String)], &[String]) -> Result<(Snapshot, String)> + 'a;
 
 /// Confirmation of a variant's candidates, as `check` does it: the unchanged code and the
-/// variant in `rounds` paired rounds of only `candidates`; returns, per round, the unchanged
-/// code's results and the variant's.
-pub type ConfirmRounds<'a> = dyn FnMut(&Variant, &[String], u32, &mut dyn FnMut(&str)) -> Result<Vec<(Snapshot, Snapshot)>>
+/// variant in up to `rounds` paired rounds of only `candidates`, in the order drawn from the
+/// seed, each benchmark until `settled` says it is decided; returns what the rounds measured.
+pub type ConfirmRounds<'a> = dyn FnMut(
+        &Variant,
+        &[String],
+        u32,
+        u64,
+        &mut crate::confirm::Settled<'_>,
+        &mut dyn FnMut(&str),
+    ) -> Result<crate::confirm::rounds::Measured>
     + 'a;
 
 /// Runs the evaluation (see the module documentation). `progress` receives one line per step.
@@ -277,12 +284,25 @@ pub fn evaluate(
             let mut cmp = compare::compare(&baseline, &snap, cfg, &sources);
             let first_flagged = flagged_benchmarks(&cmp);
             let label = format!("round {} of {}: {}", round + 1, opts.rounds, v.name);
-            crate::confirm::confirm_candidates(&mut cmp, opts.confirm_rounds, |candidates| {
-                confirm(v, candidates, opts.confirm_rounds, &mut |m| {
-                    progress(&format!("{label}: {m}"))
-                })
-                .map(Some)
-            })?;
+            // A fixed seed per round and variant: the evaluation is repeatable.
+            let seed = crate::stats::rng::seed_from(&[&v.name, &round.to_string()]);
+            crate::confirm::confirm_candidates(
+                &mut cmp,
+                crate::confirm::Selection::Candidates,
+                opts.confirm_rounds,
+                seed,
+                |candidates, settled| {
+                    confirm(
+                        v,
+                        candidates,
+                        opts.confirm_rounds,
+                        seed,
+                        settled,
+                        &mut |m| progress(&format!("{label}: {m}")),
+                    )
+                    .map(Some)
+                },
+            )?;
             for r in &cmp.rows {
                 if let (Some(c), Some(m)) = (r.confirmation(), r.metric) {
                     paired.push(Paired {
@@ -386,7 +406,13 @@ other/bench             time:   [1.0 ns 1.0 ns 1.0 ns]
             variants: variants(&[0.03, 0.2], (0.02, 5.0)),
         };
         let mut steps = Vec::new();
-        let mut no_confirm = |_: &Variant, _: &[String], _: u32, _: &mut dyn FnMut(&str)| {
+        let mut no_confirm = |_: &Variant,
+                              _: &[String],
+                              _: u32,
+                              _: u64,
+                              _: &mut crate::confirm::Settled<'_>,
+                              _: &mut dyn FnMut(&str)|
+         -> Result<crate::confirm::rounds::Measured> {
             panic!("confirmation is off")
         };
         let e = evaluate(
@@ -432,19 +458,33 @@ other/bench             time:   [1.0 ns 1.0 ns 1.0 ns]
         let opts = EvalOptions {
             rounds: 2,
             noise_runs: 1,
-            confirm_rounds: 3,
+            confirm_rounds: 8,
             variants: variants(&[0.2], (0.02, 5.0)),
         };
         let mut steps = Vec::new();
         let mut confirmed = Vec::new();
-        let mut confirm = |v: &Variant, ids: &[String], rounds: u32, p: &mut dyn FnMut(&str)| {
+        let mut confirm = |v: &Variant,
+                           ids: &[String],
+                           rounds: u32,
+                           _seed: u64,
+                           settled: &mut crate::confirm::Settled<'_>,
+                           p: &mut dyn FnMut(&str)| {
             confirmed.push((v.name.clone(), ids.to_vec()));
-            (0..rounds)
-                .map(|r| {
-                    p(&format!("paired round {}", r + 1));
-                    Ok((fake_run(&[], &[])?.0, fake_run(&v.env, &[])?.0))
-                })
-                .collect()
+            let mut m = crate::confirm::rounds::Measured {
+                rounds: Vec::new(),
+                benchmarks: ids.len(),
+                budget_spent: false,
+                notes: Vec::new(),
+            };
+            for r in 0..rounds {
+                p(&format!("paired round {}", r + 1));
+                m.rounds
+                    .push((fake_run(&[], &[])?.0, fake_run(&v.env, &[])?.0));
+                if ids.iter().all(|id| settled(id, &m.rounds)) {
+                    break;
+                }
+            }
+            Ok(m)
         };
         let e = evaluate(
             &opts,
@@ -454,8 +494,9 @@ other/bench             time:   [1.0 ns 1.0 ns 1.0 ns]
             &mut |m| steps.push(m.to_string()),
         )
         .unwrap();
-        // Per round: reference, A/A, -20% (+3 paired rounds), tail.
-        assert_eq!(steps.len(), 1 + 2 * (4 + 3));
+        // Per round: reference, A/A, -20% (+7 paired rounds: a plan of 8 looks with
+        // O'Brien-Fleming spending decides a clear regression at the 7th), tail.
+        assert_eq!(steps.len(), 1 + 2 * (4 + 7));
         assert_eq!(
             steps[5],
             "round 1 of 2: A/B throughput -20%: paired round 2"
@@ -479,7 +520,7 @@ other/bench             time:   [1.0 ns 1.0 ns 1.0 ns]
         );
         let row_text = render(&e);
         assert!(
-            row_text.contains("confirmed in 3 paired rounds"),
+            row_text.contains("confirmed in 8 paired rounds"),
             "{row_text}"
         );
     }

@@ -21,7 +21,7 @@ pub struct Report<'a> {
     pub schema_version: u32,
     /// Always `perfgate-comparison`.
     pub kind: &'static str,
-    /// `pass` or `fail`, as the exit code.
+    /// `pass`, `fail` or `error`, as the exit code (0, 1, 2).
     pub verdict: &'static str,
     /// The headline of the terminal report.
     pub headline: String,
@@ -39,8 +39,29 @@ pub struct Report<'a> {
     pub confidence: f64,
     /// Verdict counts.
     pub counts: JsonCounts,
+    /// What the reader must know besides the rows, in plain words.
+    pub notes: Vec<String>,
+    /// How the same-machine A/B was run, when it was.
+    pub ab: Option<JsonAb>,
+    /// An error that ended the paired rounds early (the verdicts are the first comparison's).
+    pub error: Option<&'a str>,
     /// One row per benchmark and metric, most important first.
     pub rows: Vec<JsonRow<'a>>,
+}
+
+/// The same-machine A/B.
+#[derive(Debug, Serialize)]
+pub struct JsonAb {
+    /// The seed of the randomized order.
+    pub seed: u64,
+    /// Rounds measured (the most any benchmark got).
+    pub rounds: usize,
+    /// Benchmarks measured.
+    pub benchmarks: usize,
+    /// Every gated benchmark (true) or only the candidates.
+    pub all: bool,
+    /// Whether the time budget ended the rounds early.
+    pub budget_spent: bool,
 }
 
 /// One side of the comparison.
@@ -123,6 +144,10 @@ pub struct JsonRow<'a> {
     pub configured_threshold: Option<f64>,
     /// The baseline's run-to-run noise of the metric.
     pub noise: Option<f64>,
+    /// Whether that noise hit the `noise_cap` (too noisy to gate against the stored baseline).
+    pub noise_capped: bool,
+    /// For an undecided row after paired rounds: the smallest change they could detect.
+    pub mde: Option<f64>,
     /// The paired-round re-measurement, if any.
     pub confirmation: Option<JsonConfirmation<'a>>,
     /// The verdict in plain words.
@@ -140,6 +165,8 @@ pub struct JsonConfirmation<'a> {
     pub first_change: Option<f64>,
     /// The ratio `current / baseline` of each round.
     pub ratios: &'a [f64],
+    /// The confidence of the row's interval (the sequential rule's last look).
+    pub confidence: f64,
 }
 
 impl<'a> JsonRow<'a> {
@@ -160,11 +187,14 @@ impl<'a> JsonRow<'a> {
             threshold: r.threshold,
             configured_threshold: r.configured_threshold,
             noise: r.noise,
+            noise_capped: r.noise_capped,
+            mde: r.mde,
             confirmation: r.confirmation().map(|c| JsonConfirmation {
                 rounds: c.rounds,
                 first_verdict: c.first_verdict,
                 first_change: c.first_change,
                 ratios: &c.ratios,
+                confidence: c.confidence,
             }),
             reason: prose::reason(r, confidence),
         }
@@ -176,7 +206,13 @@ pub fn report(c: &Comparison) -> Report<'_> {
     Report {
         schema_version: REPORT_SCHEMA_VERSION,
         kind: "perfgate-comparison",
-        verdict: if c.failed() { "fail" } else { "pass" },
+        verdict: if c.error.is_some() {
+            "error"
+        } else if c.failed() {
+            "fail"
+        } else {
+            "pass"
+        },
         headline: prose::headline(c),
         baseline: Side {
             source: &c.baseline_source,
@@ -193,6 +229,15 @@ pub fn report(c: &Comparison) -> Report<'_> {
         noise_factor: c.noise_factor,
         confidence: c.confidence,
         counts: (&c.counts).into(),
+        notes: prose::notes(c),
+        ab: c.ab.as_ref().map(|a| JsonAb {
+            seed: a.seed,
+            rounds: a.rounds,
+            benchmarks: a.benchmarks,
+            all: a.all,
+            budget_spent: a.budget_spent,
+        }),
+        error: c.error.as_deref(),
         rows: c
             .rows
             .iter()
@@ -276,6 +321,7 @@ mod tests {
                 first_verdict: Verdict::Regressed,
                 first_change: Some(-0.5),
                 ratios: vec![0.5, 0.5],
+                confidence: 0.95,
             },
         ));
         let v: serde_json::Value = serde_json::from_str(&render(&cmp)).unwrap();
@@ -295,6 +341,9 @@ mod tests {
                 "noise_factor",
                 "confidence",
                 "counts",
+                "notes",
+                "ab",
+                "error",
                 "rows"
             ]
         );
@@ -330,13 +379,21 @@ mod tests {
                 "threshold",
                 "configured_threshold",
                 "noise",
+                "noise_capped",
+                "mde",
                 "confirmation",
                 "reason"
             ]
         );
         assert_eq!(
             keys(&v["rows"][0]["confirmation"]),
-            ["rounds", "first_verdict", "first_change", "ratios"]
+            [
+                "rounds",
+                "first_verdict",
+                "first_change",
+                "ratios",
+                "confidence"
+            ]
         );
     }
 }

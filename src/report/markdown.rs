@@ -9,13 +9,25 @@
 //! and every other text is escaped: no name can inject markup, break a table or ping a user.
 
 use super::format::{format_p, short_commit};
-use super::prose::{headline, reason, threshold_label, verdict_label};
+use super::prose::{headline, notes, reason, threshold_label, verdict_label};
 use crate::compare::{Comparison, Row, Verdict};
 
 /// Renders the whole markdown report (ends with a newline).
 pub fn render(c: &Comparison) -> String {
-    let icon = if c.failed() { "❌" } else { "✅" };
+    let icon = if c.failed() || c.error.is_some() {
+        "❌"
+    } else {
+        "✅"
+    };
     let mut out = format!("### {icon} {}\n\n", text(&headline(c)));
+    let notes = notes(c);
+    if !notes.is_empty() {
+        out.push_str("> [!NOTE]\n");
+        for n in &notes {
+            out.push_str(&format!("> - {}\n", text(n)));
+        }
+        out.push('\n');
+    }
     if !c.machine_mismatch.is_empty() {
         out.push_str(&format!(
             "> [!WARNING]\n> The baseline was measured on a different machine (testbed {}, here {}); timings are not comparable{}:\n",

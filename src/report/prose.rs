@@ -10,7 +10,13 @@ use crate::vocab::Metric;
 /// The one-line summary of a comparison.
 pub fn headline(c: &Comparison) -> String {
     let n = &c.counts;
-    let status = if c.failed() { "FAIL" } else { "PASS" };
+    let status = if c.error.is_some() {
+        "ERROR"
+    } else if c.failed() {
+        "FAIL"
+    } else {
+        "PASS"
+    };
     let mut parts = vec![format!(
         "{} failing of {} comparisons",
         n.failing,
@@ -28,7 +34,70 @@ pub fn headline(c: &Comparison) -> String {
             parts.push(format!("{count} {what}"));
         }
     }
-    format!("perfgate: {status}: {}", parts.join(", "))
+    match &c.error {
+        Some(e) => format!(
+            "perfgate: {status}: {e}; first comparison: {}",
+            parts.join(", ")
+        ),
+        None => format!("perfgate: {status}: {}", parts.join(", ")),
+    }
+}
+
+/// What the reader must know besides the rows: the comparison's own notes, how the A/B was
+/// run, the undecided gated comparisons and what they could have detected, and benchmarks too
+/// noisy to gate against the stored baseline.
+pub fn notes(c: &Comparison) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(ab) = &c.ab {
+        out.push(format!(
+            "same-machine A/B of {} benchmark(s){}: up to {} paired round(s) in randomized order (seed {}){}",
+            ab.benchmarks,
+            if ab.all { ", every gated one" } else { ", the candidates" },
+            ab.rounds,
+            ab.seed,
+            if ab.budget_spent {
+                "; the time budget ended the rounds before every benchmark was decided"
+            } else {
+                ""
+            }
+        ));
+    }
+    out.extend(c.notes.iter().cloned());
+    let undecided: Vec<&Row> = c
+        .rows
+        .iter()
+        .filter(|r| r.gated && r.verdict == Verdict::Inconclusive)
+        .collect();
+    if !undecided.is_empty() {
+        let mut mdes: Vec<f64> = undecided.iter().filter_map(|r| r.mde).collect();
+        mdes.sort_by(f64::total_cmp);
+        let detectable = match mdes.get(mdes.len() / 2) {
+            Some(m) => format!(
+                "; the median smallest change these runs could detect is {}",
+                format_pct(*m).trim_start_matches('+')
+            ),
+            None => String::new(),
+        };
+        let policy = c
+            .policies
+            .get(&undecided[0].benchmark)
+            .map(|p| p.inconclusive);
+        let effect = match policy {
+            Some(crate::config::OnInconclusive::Fail) => "they fail the build",
+            _ => "they do not fail the build",
+        };
+        out.push(format!(
+            "{} gated comparison(s) undecided: {effect}{detectable}",
+            undecided.len()
+        ));
+    }
+    let capped = c.rows.iter().filter(|r| r.noise_capped && r.gated).count();
+    if capped > 0 {
+        out.push(format!(
+            "{capped} gated comparison(s) too noisy to gate against the stored baseline: their run-to-run noise would widen the threshold beyond noise_cap (a same-machine A/B judges them against the configured threshold)"
+        ));
+    }
+    out
 }
 
 /// The verdict as shown: upper case when the row fails the build.
@@ -48,6 +117,9 @@ pub fn threshold_label(r: &Row, noise_factor: f64) -> String {
         return "-".into();
     };
     match (r.configured_threshold, r.noise) {
+        (Some(_), Some(n)) if r.noise_capped => {
+            format!("{} (capped; noise {})", format_pct(t), noise_pct(n))
+        }
         (Some(c), Some(n)) if c != t => {
             format!(
                 "{} ({noise_factor} x noise {})",
@@ -97,16 +169,23 @@ pub fn reason(r: &Row, confidence: f64) -> String {
     if let Some(Remeasure::Judged(conf)) = &r.remeasure
         && let Some(change) = &r.change
     {
-        return confirmed_reason(
+        let text = confirmed_reason(
             metric,
             r.verdict,
             change,
             threshold,
-            confidence,
+            conf.confidence,
             conf.rounds,
             conf.first_change,
             conf.first_verdict,
         );
+        return match r.mde {
+            Some(m) if r.verdict == Verdict::Inconclusive => format!(
+                "{text}; these rounds could detect {} or more",
+                format_pct(if metric.higher_is_better() { -m } else { m })
+            ),
+            _ => text,
+        };
     }
     let value = |v: Option<f64>| match (v, r.unit) {
         (Some(v), Some(u)) => format_value(v, u),
@@ -122,6 +201,14 @@ pub fn reason(r: &Row, confidence: f64) -> String {
         confidence,
         r.samples,
     );
+    let first = if r.noise_capped {
+        format!(
+            "{first}; stored run-to-run noise {} is too high to gate against the stored baseline",
+            noise_pct(r.noise.unwrap_or(0.0))
+        )
+    } else {
+        first
+    };
     match &r.remeasure {
         Some(Remeasure::TooFewRounds(k)) => {
             format!("{first}; not re-measured: only {k} paired round(s) have it")
@@ -180,12 +267,26 @@ fn confirmed_reason(
             format!(", {}", first_verdict.name())
         }
     );
+    // The sequential rule's intervals are at the level of their look, rarely a round number.
+    let level = confidence * 100.0;
+    let level = if (level - level.round()).abs() < 0.05 {
+        format!("{level:.0}")
+    } else {
+        format!("{level:.1}")
+    };
+    let interval =
+        if change.ci_low.is_finite() && change.ci_high.is_finite() && change.ci_low > -1.0 {
+            format!(
+                "{level}% CI {}..{}",
+                format_pct(change.ci_low),
+                format_pct(change.ci_high)
+            )
+        } else {
+            "too few rounds for an interval".to_string()
+        };
     let head = format!(
-        "{metric} {} ({:.0}% CI {}..{}, p {})",
+        "{metric} {} ({interval}, p {})",
         format_pct(change.estimate),
-        confidence * 100.0,
-        format_pct(change.ci_low),
-        format_pct(change.ci_high),
         format_p(change.p_value),
     );
     let thr = format_pct(threshold);

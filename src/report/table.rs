@@ -6,7 +6,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table};
 
 use super::format::{format_p, short_commit};
-use super::prose::{headline, mismatch_banner, reason, threshold_label, verdict_label};
+use super::prose::{headline, mismatch_banner, notes, reason, threshold_label, verdict_label};
 use super::terminal_safe;
 use crate::compare::{Comparison, Row, Verdict};
 
@@ -46,7 +46,7 @@ pub fn render(c: &Comparison, opts: TableOptions) -> String {
     }
     let head = headline(c);
     if opts.color {
-        let color = if c.failed() {
+        let color = if c.failed() || c.error.is_some() {
             AnsiColor::Red
         } else {
             AnsiColor::Green
@@ -56,6 +56,9 @@ pub fn render(c: &Comparison, opts: TableOptions) -> String {
     } else {
         out.push_str(&head);
         out.push('\n');
+    }
+    for note in notes(c) {
+        out.push_str(&format!("note: {}\n", terminal_safe(&note)));
     }
     out.push_str(&format!(
         "baseline: {}{}\nresults:  {}{}\n",
