@@ -442,10 +442,10 @@ pub fn min_detectable_effect(
 /// The outcome of a look at the rounds so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Decision {
-    /// Significant, and the whole interval lies beyond the threshold in the bad direction: a
-    /// regression larger than the threshold.
+    /// Significant, the estimate beyond the threshold in the bad direction and the whole
+    /// interval beyond half of it: a regression larger than the threshold.
     Different,
-    /// Significant, and the whole interval lies beyond the threshold in the good direction.
+    /// Significant, and likewise beyond the threshold in the good direction.
     Better,
     /// The whole interval lies within plus or minus the threshold: a change as large as the
     /// threshold is ruled out.
@@ -582,11 +582,12 @@ impl Sequential {
     /// throughput drop, +0.10 for a 10% latency growth; only its size is used, the direction
     /// comes from `higher_is_better`). Returns the decision and the change it was made on,
     /// whose interval is at confidence `1 - alpha_at(look)` (unbounded at a look not taken);
-    /// `(Unknown, None)` when [`hodges_lehmann`] has no answer. The rule is
-    /// `compare::judge`'s with `Same` made symmetric:
-    /// `Different` if `p < alpha_at(look)` and the interval lies wholly beyond the threshold in
-    /// the bad direction, `Better` likewise in the good direction, `Same` if it lies wholly
-    /// within plus or minus the threshold, else `Unknown`.
+    /// `(Unknown, None)` when [`hodges_lehmann`] has no answer. The rule:
+    /// `Different` if `p < alpha_at(look)`, the estimate lies beyond the threshold in the bad
+    /// direction and the whole interval beyond half the threshold, `Better` likewise in the good
+    /// direction, `Same` if the interval lies wholly within plus or minus the threshold, else
+    /// `Unknown` (why this and not the whole interval beyond the threshold: see
+    /// docs/paired-statistics.md).
     pub fn decide(
         &self,
         look: usize,
@@ -625,9 +626,16 @@ fn classify(c: &PairedChange, level: f64, threshold: f64, higher_is_better: bool
     let (bad_min, bad_max) = (a.min(b), a.max(b));
     let thr = threshold.abs();
     let significant = c.p_value < level;
-    if significant && bad_min > thr {
+    let bad_estimate = sign * c.estimate;
+    // A regression is a significant change whose estimate lies beyond the threshold and whose
+    // interval lies beyond half of it. The whole interval beyond the threshold (the rule of a
+    // single comparison) finds a change of twice the threshold only about half the time at the
+    // spread of the flagship benches (0.1 in log ratio) in 20 rounds; the estimate alone says
+    // Different in about 1% of the runs without any change, a false alarm in most runs of a
+    // suite of 80 comparisons (see docs/paired-statistics.md).
+    if significant && bad_estimate > thr && bad_min > thr / 2.0 {
         Decision::Different
-    } else if significant && bad_max < -thr {
+    } else if significant && bad_estimate < -thr && bad_max < -thr / 2.0 {
         Decision::Better
     } else if -thr <= bad_min && bad_max <= thr {
         Decision::Same
@@ -1200,8 +1208,25 @@ mod tests {
                 confidence: 0.95,
                 coverage: 0.95,
             };
-            Some(classify(&c, 0.05, -0.05, true))
+            Some(whole_interval_rule(&c, 0.05, -0.05))
         })
+    }
+
+    /// `compare::judge`'s rule for a throughput change, the one the replaced confirmation used:
+    /// significant and the whole interval beyond the threshold.
+    fn whole_interval_rule(c: &PairedChange, level: f64, threshold: f64) -> Decision {
+        let (bad_min, bad_max) = (-c.ci_high, -c.ci_low);
+        let thr = threshold.abs();
+        let significant = c.p_value < level;
+        if significant && bad_min > thr {
+            Decision::Different
+        } else if significant && bad_max < -thr {
+            Decision::Better
+        } else if -thr <= bad_min && bad_max <= thr {
+            Decision::Same
+        } else {
+            Decision::Unknown
+        }
     }
 
     /// The figures of docs/paired-statistics.md: (different, better, same, unknown, mean
@@ -1240,24 +1265,25 @@ mod tests {
 
     #[test]
     fn simulated_change_at_the_threshold() {
-        // The hardest case for a false Different: the change is exactly the threshold.
+        // A change of exactly the threshold: Different needs the estimate beyond it and the
+        // interval beyond half of it, so about one run in ten says so.
         let r = simulate_plan(plan20(), -0.05, (0.95f64.ln(), MEASURED_LIKE, OUTLIERS));
-        assert!(r.different < 0.05, "{r:?}");
-        assert_documented(r, (0.024, 0.0, 0.0, 0.976, 20.0));
+        assert!(r.different < 0.15, "{r:?}");
+        assert_documented(r, (0.108, 0.0, 0.0, 0.892, 19.6));
     }
 
     #[test]
     fn simulated_change_twice_the_threshold() {
         let r = simulate_plan(plan20(), -0.05, (0.90f64.ln(), MEASURED_LIKE, OUTLIERS));
         assert!(r.different > 0.35 && r.same == 0.0, "{r:?}");
-        assert_documented(r, (0.464, 0.0, 0.0, 0.536, 18.1));
+        assert_documented(r, (0.752, 0.0, 0.0, 0.248, 16.0));
     }
 
     #[test]
     fn simulated_change_four_times_the_threshold() {
         let r = simulate_plan(plan20(), -0.05, (0.80f64.ln(), MEASURED_LIKE, OUTLIERS));
         assert!(r.different > 0.95 && r.same == 0.0, "{r:?}");
-        assert_documented(r, (0.988, 0.0, 0.0, 0.012, 11.9));
+        assert_documented(r, (1.0, 0.0, 0.0, 0.0, 11.5));
     }
 
     #[test]
@@ -1286,8 +1312,8 @@ mod tests {
         let plan = Sequential::with_spending(20, 0.05, Spending::Pocock).unwrap();
         let twice = simulate_plan(&plan, -0.05, (0.90f64.ln(), MEASURED_LIKE, OUTLIERS));
         let four = simulate_plan(&plan, -0.05, (0.80f64.ln(), MEASURED_LIKE, OUTLIERS));
-        assert_documented(twice, (0.352, 0.0, 0.0, 0.648, 17.6));
-        assert_documented(four, (0.972, 0.0, 0.0, 0.028, 9.3));
+        assert_documented(twice, (0.672, 0.0, 0.0, 0.328, 15.1));
+        assert_documented(four, (0.984, 0.0, 0.0, 0.016, 8.9));
     }
 
     fn finite_rounds() -> impl Strategy<Value = Vec<f64>> {
