@@ -239,6 +239,11 @@ pub struct CheckArgs {
     /// own, or whose fingerprint differs from the baseline's.
     #[arg(long, value_name = "REF", num_args = 0..=1, default_missing_value = "merge-base", conflicts_with_all = ["baseline", "baseline_ref", "results"])]
     pub ab: Option<String>,
+    /// NAME=VALUE in the environment of the current build's runs only, never the baseline
+    /// commit's (repeatable): how an evaluation injects a known slowdown into one side, e.g.
+    /// PERFGATE_WORKLOAD_SLOWDOWN=spawn=1.2 with `-- --features inject`.
+    #[arg(long, value_name = "NAME=VALUE", value_parser = parse_env_pair)]
+    pub current_env: Vec<(String, String)>,
     /// Only check out and build the benches of the baseline commit (the merge-base, or REF of
     /// --ab) in perfgate's A/B folder, then exit: what a CI cache of that build is made from.
     #[arg(long)]
@@ -294,6 +299,16 @@ pub struct ShowArgs {
     /// The testbed whose baseline to show (default: this machine's).
     #[arg(long, value_name = "NAME")]
     pub testbed: Option<String>,
+}
+
+/// `NAME=VALUE`, with a non-empty name without `=` or NUL.
+fn parse_env_pair(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() && !k.contains('\0') && !v.contains('\0') => {
+            Ok((k.to_string(), v.to_string()))
+        }
+        _ => Err(format!("{s:?} is not NAME=VALUE")),
+    }
 }
 
 impl From<BenchArgs> for plan::Bench {
@@ -362,6 +377,7 @@ impl Cli {
                 confirm_budget: std::time::Duration::from_secs(a.confirm_budget),
                 seed: a.seed,
                 prepare_only: a.prepare_only,
+                current_env: a.current_env,
                 ab: a.ab,
                 ab_target_dir: a.ab_target_dir,
                 bench: a.bench.into(),

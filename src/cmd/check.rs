@@ -33,7 +33,7 @@ pub(super) fn run(ctx: &Ctx, p: plan::Check) -> Result<i32> {
         Some(r) => (store::read_snapshot(r)?, r.display().to_string()),
         None => {
             let output = output(ctx, &p);
-            let snap = suite::run_suite(&p.bench, &output, ctx.cwd(), &[])?;
+            let snap = suite::run_suite(&p.bench, &output, ctx.cwd(), &p.current_env)?;
             (snap, results_label(p.output.as_deref(), &output))
         }
     };
@@ -177,7 +177,7 @@ fn run_ab(ctx: &Ctx, p: &plan::Check, rev: &str) -> Result<i32> {
     ));
     let base = run_side(ctx, p, &checkout)?;
     let output = output(ctx, p);
-    let current = suite::run_suite(&p.bench, &output, ctx.cwd(), &[])?;
+    let current = suite::run_suite(&p.bench, &output, ctx.cwd(), &p.current_env)?;
     let sources = Sources {
         baseline: format!("{rev} (commit {short}), measured here"),
         results: results_label(p.output.as_deref(), &output),
@@ -261,7 +261,7 @@ fn paired_rounds(
             current_build,
             ctx.cwd(),
             &ab.join("confirm-current"),
-            Vec::new(),
+            p.current_env.clone(),
         )?,
         testbed: p.bench.testbed.clone(),
     };

@@ -109,6 +109,8 @@ pub struct Check {
     pub seed: Option<u64>,
     /// Only prepare the baseline commit's checkout and build, then exit.
     pub prepare_only: bool,
+    /// Environment for the current build's runs only (an evaluation's injected slowdown).
+    pub current_env: Vec<(String, String)>,
     /// Measure this ref here instead of reading a stored baseline.
     pub ab: Option<String>,
     /// The target directory of the baseline commit's build (default: the layout's).

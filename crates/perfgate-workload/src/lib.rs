@@ -12,12 +12,16 @@
 //!   pipelining, timeouts, crash recovery, backpressure and adaptive sizing. The worker side is
 //!   [`pool::worker`]; the crate's `perfgate-pool-worker` binary runs it.
 //!
+//! - [`inject`]: known slowdowns of those code paths (cargo feature `inject`), for measuring
+//!   a regression gate against a ground truth.
+//!
 //! `spawn` and `pipe` are Linux-only (they use `clone`, `posix_spawn`, `splice` and friends)
 //! and `pool` needs Unix; elsewhere those modules are absent (only the pool's protocol and worker
 //! loop remain) and the crate still builds.
 
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+pub mod inject;
 #[cfg(target_os = "linux")]
 pub mod pipe;
 pub mod pool;

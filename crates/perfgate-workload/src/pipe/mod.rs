@@ -149,7 +149,11 @@ fn retry(e: &io::Error, fd: BorrowedFd<'_>, events: libc::c_short) -> io::Result
 }
 
 /// Writes all of `buf`, across partial writes, `EINTR` and `EAGAIN`.
-pub fn write_all(fd: BorrowedFd<'_>, mut buf: &[u8]) -> io::Result<()> {
+pub fn write_all(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<()> {
+    crate::inject::timed(crate::inject::Site::PipeCopy, || write_all_now(fd, buf))
+}
+
+fn write_all_now(fd: BorrowedFd<'_>, mut buf: &[u8]) -> io::Result<()> {
     while !buf.is_empty() {
         // SAFETY: writes from a valid slice.
         match ret(unsafe { libc::write(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len()) }) {

@@ -168,6 +168,10 @@ impl Pool {
     /// Opens a slot for the task and sends it to the least loaded worker with room, or queues
     /// it. Tasks queue behind any already queued, so they are sent in submission order.
     fn enqueue(&mut self, task: Task<'_>) -> Ticket {
+        crate::inject::timed(crate::inject::Site::PoolDispatch, || self.enqueue_now(task))
+    }
+
+    fn enqueue_now(&mut self, task: Task<'_>) -> Ticket {
         let worker = if self.queue.is_empty() {
             self.pick_worker()
         } else {

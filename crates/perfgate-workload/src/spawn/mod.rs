@@ -214,6 +214,10 @@ impl Spawn {
     /// Spawns the child. The builder is consumed because descriptors given with
     /// [`Stdio::Fd`] are handed over to the child.
     pub fn spawn(self) -> Result<Child, SpawnError> {
+        crate::inject::timed(crate::inject::Site::Spawn, || self.spawn_now())
+    }
+
+    fn spawn_now(self) -> Result<Child, SpawnError> {
         let program = PathBuf::from(&self.program);
         let prepared = Prepared::new(&self.program, &self.args)?;
         let mut child_fds: [Option<OwnedFd>; 3] = [None, None, None];

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The gate's false-alarm and detection rates on the real flagship suite: N runs of
+# `perfgate check --ab HEAD` per condition, the current side with a known slowdown injected into
+# the real code paths (crates/perfgate-workload/src/inject.rs), the baseline side unchanged, both
+# built from the same commit with `--features inject`. Conditions:
+#
+#   aa                  no slowdown: every failed run is a false alarm
+#   spawn=F             every spawn F times as long     (expected: spawn/* fail, raw floors not)
+#   pipe-copy=F         the pipe copy path's writes F times as long (pipe/copy/* fail)
+#   pool-dispatch=F     queueing a pool task F times as long (pool/* fail)
+#
+#   scripts/eval-suite.sh N CONDITION... [-- perfgate check arguments [-- cargo bench arguments]]
+#   e.g. scripts/eval-suite.sh 10 aa spawn=1.1 pipe-copy=1.1 -- --quick
+#        scripts/eval-suite.sh 3 aa spawn=1.3 -- --quick -- --bench spawn
+#
+# Each run's JSON report and log go to docs/eval/raw/<condition>/<UTC time>.{json,log}, so later
+# sessions add runs instead of starting over; the tally reads every run ever kept there:
+#
+#   scripts/eval-suite.sh tally
+#
+# Run it when nothing else runs on the machine (and say so, or say what load you added).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+raw=docs/eval/raw
+
+tally() {
+    python3 - "$raw" <<'PY'
+import json, math, os, sys
+from collections import defaultdict
+
+def wilson(k, n, z=1.96):
+    if n == 0:
+        return "-"
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return f"{k} of {n} ({100*p:.1f}%, 95% CI {100*max(0,c-h):.1f}-{100*min(1,c+h):.1f}%)"
+
+# Which benchmarks a slowdown of each site is expected to fail, and the raw floors that must not.
+EXPECTED = {"spawn": ("spawn/",), "pipe-copy": ("pipe/copy/",), "pool-dispatch": ("pool/roundtrip", "pool/pipelined")}
+FLOORS = ("raw",)
+
+root = sys.argv[1]
+if not os.path.isdir(root):
+    print("no runs kept yet under", root)
+    sys.exit(0)
+print("| condition | runs failed | injected benchmarks named | gated comparisons flagged (non-injected) | raw floors flagged | runs |")
+print("|---|---|---|---|---|---|")
+for cond in sorted(os.listdir(root)):
+    runs = sorted(f for f in os.listdir(os.path.join(root, cond)) if f.endswith(".json"))
+    failed = named = injected = flagged = gated = floors_flagged = floors = 0
+    site = cond.split("=")[0]
+    expect = EXPECTED.get(site, ())
+    for f in runs:
+        with open(os.path.join(root, cond, f)) as fh:
+            r = json.load(fh)
+        failed += r["verdict"] == "fail"
+        by_bench = defaultdict(bool)
+        for row in r["rows"]:
+            if row["metric"] is None or not row["gated"]:
+                continue
+            b = row["benchmark"]
+            hit = any(b.startswith(p) for p in expect) and not any(x in b for x in FLOORS)
+            by_bench[b] |= row["fails"]
+            if not hit:
+                gated += 1
+                flagged += row["fails"]
+            if any(x in b.split("/")[-1] or x in b for x in FLOORS):
+                floors += 1
+                floors_flagged += row["fails"]
+        for b, fails in by_bench.items():
+            if any(b.startswith(p) for p in expect) and not any(x in b for x in FLOORS):
+                injected += 1
+                named += fails
+    print(f"| {cond} | {wilson(failed, len(runs))} | {wilson(named, injected)} | {wilson(flagged, gated)} | {wilson(floors_flagged, floors)} | {len(runs)} |")
+PY
+}
+
+if [ "${1:-}" = tally ]; then
+    tally
+    exit 0
+fi
+
+n=${1:?usage: scripts/eval-suite.sh N CONDITION... [-- perfgate check args] | tally}
+shift
+conditions=()
+while [ $# -gt 0 ] && [ "$1" != -- ]; do
+    conditions+=("$1")
+    shift
+done
+[ "${1:-}" = -- ] && shift
+check_args=()
+while [ $# -gt 0 ] && [ "$1" != -- ]; do
+    check_args+=("$1")
+    shift
+done
+[ "${1:-}" = -- ] && shift
+bench_args=("$@")
+[ "${#conditions[@]}" -gt 0 ] || { echo "eval-suite: name at least one condition" >&2; exit 2; }
+
+cargo build --release --quiet
+bin=target/release/perfgate
+for i in $(seq 1 "$n"); do
+    for cond in "${conditions[@]}"; do
+        dir="$raw/$cond"
+        mkdir -p "$dir"
+        stamp=$(date -u +%Y%m%dT%H%M%SZ)
+        env_args=()
+        [ "$cond" = aa ] || env_args=(--current-env "PERFGATE_WORKLOAD_SLOWDOWN=$cond")
+        start=$(date +%s)
+        rc=0
+        "$bin" check --ab HEAD --format json "${env_args[@]}" "${check_args[@]}" -- --features inject "${bench_args[@]}" \
+            >"$dir/$stamp.json" 2>"$dir/$stamp.log" || rc=$?
+        secs=$(($(date +%s) - start))
+        if [ "$rc" -ge 2 ]; then
+            echo "run $i, $cond: perfgate check exited $rc; see $dir/$stamp.log" >&2
+            exit 2
+        fi
+        headline=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["headline"])' "$dir/$stamp.json")
+        printf 'run %d, %s: exit %d in %d:%02d; %s\n' "$i" "$cond" "$rc" $((secs / 60)) $((secs % 60)) "$headline"
+    done
+done
+echo
+tally
