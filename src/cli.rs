@@ -11,9 +11,11 @@ use crate::report::Format;
 const EXIT_CODES: &str = "\
 Exit codes:
   0  no regression (compare, check), or the command succeeded
-  1  at least one gated regression, or a missing benchmark configured to fail
+  1  at least one gated regression, a missing benchmark configured to fail, or an undecided
+     gated row with inconclusive = \"fail\"
   2  usage error or bad input: missing, empty, corrupt or incompatible file, no criterion
-     output, failing `cargo bench`, bad config
+     output, failing `cargo bench`, bad config; also `check` when its A/B rounds fail (the
+     first comparison's report is printed, with the error in its headline)
 A closed output pipe (e.g. `| head`) is not an error.";
 
 /// perfgate: fail the build when a change makes a benchmark slower.
