@@ -32,18 +32,23 @@ fn no_workflow_runs_on_pull_request_target() {
     }
 }
 
-#[test]
-fn the_gate_is_read_only_and_reads_the_merge_base() {
-    let text = workflow("perf-gate.yml");
-    let lines = code(&text);
-    let triggers: Vec<&str> = lines
+/// The lines of a workflow's `on:` block.
+fn triggers<'a>(lines: &[&'a str]) -> Vec<&'a str> {
+    lines
         .iter()
         .skip_while(|l| **l != "on:")
         .skip(1)
         .take_while(|l| l.starts_with(' ') || l.is_empty())
         .copied()
         .filter(|l| !l.trim().is_empty())
-        .collect();
+        .collect()
+}
+
+#[test]
+fn the_gate_is_read_only_and_reads_the_merge_base() {
+    let text = workflow("perf-gate.yml");
+    let lines = code(&text);
+    let triggers = triggers(&lines);
     assert_eq!(triggers, ["  pull_request:"]);
     assert!(
         text.contains("\npermissions:\n  contents: read\n"),
@@ -63,14 +68,7 @@ fn the_gate_is_read_only_and_reads_the_merge_base() {
 fn only_pushes_to_main_write_the_reference_build_cache() {
     let text = workflow("perf-cache.yml");
     let lines = code(&text);
-    let triggers: Vec<&str> = lines
-        .iter()
-        .skip_while(|l| **l != "on:")
-        .skip(1)
-        .take_while(|l| l.starts_with(' ') || l.is_empty())
-        .copied()
-        .filter(|l| !l.trim().is_empty())
-        .collect();
+    let triggers = triggers(&lines);
     assert_eq!(triggers, ["  push:", "    branches: [main]"]);
     assert!(
         text.contains("\npermissions:\n  contents: read\n"),
