@@ -43,7 +43,7 @@ pub(super) fn run(ctx: &Ctx, p: plan::Check) -> Result<i32> {
     };
     warn_profile_mismatch(&base, &current);
     let mut cmp = compare::compare(&base, &current, &ctx.config, &sources);
-    let Some(selection) = selection(ctx, &mut cmp, false) else {
+    let Some(selection) = selection(ctx, &mut cmp, p.confirm_rounds, false) else {
         return report_comparison(ctx, &cmp, p.format);
     };
     let seed = seed(&p);
@@ -88,15 +88,20 @@ fn finish(
     }
 }
 
-/// Which benchmarks the same-machine A/B measures, by the config's `ab` (`None`: off). A
+/// Which benchmarks the same-machine A/B measures, by the config's `ab` (`None`: off, or no
+/// rounds asked for). A
 /// comparison between two builds measured here (`check --ab`) is not paired, so `auto` then
 /// re-measures every gated benchmark, as it does when the stored baseline is not comparable.
 fn selection(
     ctx: &Ctx,
     cmp: &mut compare::Comparison,
+    rounds: u32,
     measured_here: bool,
 ) -> Option<confirm::Selection> {
     use crate::config::AbMode;
+    if rounds == 0 {
+        return None;
+    }
     match ctx.config.ab {
         AbMode::Off => None,
         AbMode::Always => Some(confirm::Selection::All),
@@ -185,7 +190,7 @@ fn run_ab(ctx: &Ctx, p: &plan::Check, rev: &str) -> Result<i32> {
     let mut cmp = compare::compare(&base, &current, &ctx.config, &sources);
     // Both sides were measured here, once each: the stored-baseline note does not apply.
     cmp.notes.retain(|n| n != compare::ONE_RUN_NOTE);
-    let Some(selection) = selection(ctx, &mut cmp, true) else {
+    let Some(selection) = selection(ctx, &mut cmp, p.confirm_rounds, true) else {
         return report_comparison(ctx, &cmp, p.format);
     };
     let seed = seed(p);
