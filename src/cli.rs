@@ -171,6 +171,37 @@ pub struct CollectArgs {
     pub testbed: Option<String>,
 }
 
+/// Reports written to files as well as the one on stdout, in the same run.
+#[derive(Debug, Clone, Args)]
+pub struct ReportFiles {
+    /// Also write the JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Also write the markdown report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Also write the terminal table (without colours) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub table: Option<PathBuf>,
+}
+
+impl ReportFiles {
+    fn into_outputs(self, stdout: FormatArg) -> plan::Outputs {
+        let files = [
+            (Format::Json, self.json),
+            (Format::Markdown, self.markdown),
+            (Format::Table, self.table),
+        ]
+        .into_iter()
+        .filter_map(|(f, p)| Some((f, p?)))
+        .collect();
+        plan::Outputs {
+            stdout: stdout.into(),
+            files,
+        }
+    }
+}
+
 /// Where the baseline comes from.
 #[derive(Debug, Clone, Args)]
 pub struct BaselineSource {
@@ -203,9 +234,11 @@ pub struct CompareArgs {
     /// The baseline's testbed, when --baseline is not given (default: the results' testbed).
     #[arg(long, value_name = "NAME")]
     pub testbed: Option<String>,
-    /// Output format.
+    /// Output format (on stdout).
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
+    #[command(flatten)]
+    pub files: ReportFiles,
 }
 
 /// `perfgate check`.
@@ -220,9 +253,11 @@ pub struct CheckArgs {
     /// $CARGO_TARGET_DIR when set).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Output format.
+    /// Output format (on stdout).
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
+    #[command(flatten)]
+    pub files: ReportFiles,
     /// Most paired rounds of the same-machine A/B (the baseline commit's build and the current
     /// build interleaved on this machine): each benchmark stops as soon as it is decided (0: no
     /// A/B, judge on the first comparison alone).
@@ -368,13 +403,13 @@ impl Cli {
                 source: a.source.into(),
                 results: a.results,
                 testbed: a.testbed,
-                format: a.format.into(),
+                outputs: a.files.into_outputs(a.format),
             }),
             Command::Check(a) => cmd::Command::Check(plan::Check {
                 source: a.source.into(),
                 results: a.results,
                 output: a.output,
-                format: a.format.into(),
+                outputs: a.files.into_outputs(a.format),
                 confirm_rounds: a.confirm_rounds,
                 confirm_budget: std::time::Duration::from_secs(a.confirm_budget),
                 seed: a.seed,

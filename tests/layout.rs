@@ -90,3 +90,44 @@ fn config_prints_the_defaults_even_when_perfgate_toml_is_broken() {
     assert_eq!(out.status.code(), Some(0));
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
 }
+
+#[test]
+fn one_run_writes_every_format_asked_for() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (base, res) = pair();
+    write(&dir.join("base.json"), &base);
+    write(&dir.join("res.json"), &res);
+    let out = run_in(
+        dir,
+        &[
+            "compare",
+            "--baseline",
+            "base.json",
+            "--results",
+            "res.json",
+            "--format",
+            "table",
+            "--json",
+            "out/report.json",
+            "--markdown",
+            "out/report.md",
+            "--table",
+            "out/report.txt",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let table = stdout(&out);
+    assert!(table.starts_with("perfgate: PASS"), "{table}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["verdict"], "pass");
+    let md = std::fs::read_to_string(dir.join("out/report.md")).unwrap();
+    assert!(md.starts_with("### ✅ perfgate: PASS"), "{md}");
+    // The file's table is the one printed (no colours either way here).
+    assert_eq!(
+        std::fs::read_to_string(dir.join("out/report.txt")).unwrap(),
+        table
+    );
+}

@@ -44,7 +44,7 @@ pub(super) fn run(ctx: &Ctx, p: plan::Check) -> Result<i32> {
     warn_profile_mismatch(&base, &current);
     let mut cmp = compare::compare(&base, &current, &ctx.config, &sources);
     let Some(selection) = selection(ctx, &mut cmp, p.confirm_rounds, false) else {
-        return report_comparison(ctx, &cmp, p.format);
+        return report_comparison(ctx, &cmp, &p.outputs);
     };
     let seed = seed(&p);
     let outcome = confirm::confirm_candidates(
@@ -67,7 +67,7 @@ pub(super) fn run(ctx: &Ctx, p: plan::Check) -> Result<i32> {
             paired_rounds(ctx, &p, &checkout, ids, seed, settled).map(Some)
         },
     );
-    finish(ctx, cmp, outcome, p.format)
+    finish(ctx, cmp, outcome, &p.outputs)
 }
 
 /// Reports the comparison, and an error of the paired rounds in its headline (exit 2): the
@@ -76,13 +76,13 @@ fn finish(
     ctx: &Ctx,
     mut cmp: compare::Comparison,
     outcome: Result<Vec<String>>,
-    format: crate::report::Format,
+    outputs: &plan::Outputs,
 ) -> Result<i32> {
     match outcome {
-        Ok(_) => report_comparison(ctx, &cmp, format),
+        Ok(_) => report_comparison(ctx, &cmp, outputs),
         Err(e) => {
             cmp.error = Some(format!("the paired rounds failed: {e}"));
-            report_comparison(ctx, &cmp, format)?;
+            report_comparison(ctx, &cmp, outputs)?;
             Ok(crate::EXIT_ERROR)
         }
     }
@@ -191,7 +191,7 @@ fn run_ab(ctx: &Ctx, p: &plan::Check, rev: &str) -> Result<i32> {
     // Both sides were measured here, once each: the stored-baseline note does not apply.
     cmp.notes.retain(|n| n != compare::ONE_RUN_NOTE);
     let Some(selection) = selection(ctx, &mut cmp, p.confirm_rounds, true) else {
-        return report_comparison(ctx, &cmp, p.format);
+        return report_comparison(ctx, &cmp, &p.outputs);
     };
     let seed = seed(p);
     let outcome = confirm::confirm_candidates(
@@ -201,7 +201,7 @@ fn run_ab(ctx: &Ctx, p: &plan::Check, rev: &str) -> Result<i32> {
         seed,
         |ids, settled| paired_rounds(ctx, p, &checkout, ids, seed, settled).map(Some),
     );
-    finish(ctx, cmp, outcome, p.format)
+    finish(ctx, cmp, outcome, &p.outputs)
 }
 
 /// The environment that builds the baseline commit in its own, cached target directory.

@@ -215,14 +215,14 @@ fn warn_profile_mismatch(baseline: &Snapshot, current: &Snapshot) {
     }
 }
 
-fn render(ctx: &Ctx, cmp: &Comparison, format: Format) -> String {
+fn render(ctx: &Ctx, cmp: &Comparison, format: Format, to_file: bool) -> String {
     match format {
         Format::Table => report::table::render(
             cmp,
             TableOptions {
-                color: ctx.color,
+                color: ctx.color && !to_file,
                 width: None,
-                terminal: ctx.terminal,
+                terminal: ctx.terminal && !to_file,
             },
         ),
         Format::Json => report::json::render(cmp),
@@ -230,9 +230,14 @@ fn render(ctx: &Ctx, cmp: &Comparison, format: Format) -> String {
     }
 }
 
-/// Prints a comparison (and, under GitHub Actions, its summary, outputs and annotations) and
-/// returns the exit code.
-fn report_comparison(ctx: &Ctx, cmp: &Comparison, format: Format) -> Result<i32> {
+/// Writes the report files, prints a comparison (and, under GitHub Actions, its summary,
+/// outputs and annotations) and returns the exit code.
+fn report_comparison(ctx: &Ctx, cmp: &Comparison, outputs: &plan::Outputs) -> Result<i32> {
+    for (f, path) in &outputs.files {
+        // Atomic: a report a later step reads is whole or absent, never half-written.
+        store::write_atomic(path, render(ctx, cmp, *f, true).as_bytes())?;
+    }
+    let format = outputs.stdout;
     if format != Format::Table {
         for line in report::prose::mismatch_banner(cmp) {
             note(&line);
@@ -250,7 +255,7 @@ fn report_comparison(ctx: &Ctx, cmp: &Comparison, format: Format) -> Result<i32>
             let _ = std::io::stderr().write_all(notes.as_bytes());
         }
     }
-    out(&render(ctx, cmp, format))?;
+    out(&render(ctx, cmp, format, false))?;
     Ok(if cmp.failed() {
         EXIT_REGRESSION
     } else {

@@ -53,6 +53,15 @@ pub struct BaselineSource {
     pub dir: PathBuf,
 }
 
+/// The reports of a comparison: one on stdout, and any number of files.
+#[derive(Debug, Clone)]
+pub struct Outputs {
+    /// The format printed on stdout.
+    pub stdout: Format,
+    /// Files to write, each in its format (the table without colours).
+    pub files: Vec<(Format, PathBuf)>,
+}
+
 /// `perfgate run`.
 #[derive(Debug, Clone)]
 pub struct Run {
@@ -86,8 +95,8 @@ pub struct Compare {
     pub results: Option<PathBuf>,
     /// The baseline's testbed (default: the results').
     pub testbed: Option<String>,
-    /// Output format.
-    pub format: Format,
+    /// Where the reports go.
+    pub outputs: Outputs,
 }
 
 /// `perfgate check`.
@@ -99,8 +108,8 @@ pub struct Check {
     pub results: Option<PathBuf>,
     /// Where to write the results of the run (default: the layout's results file).
     pub output: Option<PathBuf>,
-    /// Output format.
-    pub format: Format,
+    /// Where the reports go.
+    pub outputs: Outputs,
     /// Paired rounds that re-measure candidate regressions (0: none).
     pub confirm_rounds: u32,
     /// Time for the paired rounds.
