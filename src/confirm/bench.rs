@@ -128,14 +128,23 @@ pub fn round_timing(style: ListStyle) -> &'static [(&'static str, &'static str)]
             ("--warm-up-time", "0.2"),
             ("--measurement-time", "0.5"),
             ("--sample-size", "10"),
+            ("--nresamples", "1000"),
         ],
         ListStyle::Criterion03 => &[
             ("--warm-up-time", "1"),
             ("--measurement-time", "1"),
             ("--sample-size", "10"),
+            ("--nresamples", "1000"),
         ],
     }
 }
+
+/// Flags added to every round's invocation: perfgate reads the samples and judges them
+/// itself, so criterion's plots and HTML report (drawn by its plotters backend on every run
+/// when gnuplot is absent) are wasted time, as is a long bootstrap of its own (`--nresamples`
+/// above: 1,000, criterion's lowest without a warning, against 100,000 by default). About a
+/// tenth of a spawn benchmark's invocation, measured here.
+pub const ROUND_FLAGS: &[&str] = &["--noplot"];
 
 /// The harness arguments of a confirmation round, from the user's: their options kept, their
 /// filters dropped (each round selects one benchmark with an exact filter of its own, and
@@ -156,6 +165,11 @@ pub fn round_harness_args(user: &[String], style: ListStyle) -> Vec<String> {
             && let Some(v) = args.next()
         {
             out.push(v.clone());
+        }
+    }
+    for flag in ROUND_FLAGS {
+        if !out.iter().any(|a| a == flag) {
+            out.push(flag.to_string());
         }
     }
     for (flag, value) in round_timing(style) {
@@ -453,12 +467,15 @@ not json at all
         assert_eq!(
             round_harness_args(&s(&["spawn/"]), ListStyle::Modern),
             s(&[
+                "--noplot",
                 "--warm-up-time",
                 "0.2",
                 "--measurement-time",
                 "0.5",
                 "--sample-size",
-                "10"
+                "10",
+                "--nresamples",
+                "1000"
             ])
         );
         assert_eq!(
@@ -483,7 +500,9 @@ not json at all
                 "2",
                 "--sample-size=30",
                 "--warm-up-time",
-                "0.2"
+                "0.2",
+                "--nresamples",
+                "1000"
             ])
         );
     }
@@ -494,12 +513,15 @@ not json at all
         assert_eq!(
             args,
             [
+                "--noplot",
                 "--warm-up-time",
                 "1",
                 "--measurement-time",
                 "1",
                 "--sample-size",
-                "10"
+                "10",
+                "--nresamples",
+                "1000"
             ]
         );
     }
