@@ -438,3 +438,98 @@ fn usage_errors_exit_2_and_help_lists_exit_codes() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--since"), "{}", stderr(&out));
 }
+
+#[test]
+fn hostile_testbed_names_never_leave_the_baselines_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("work");
+    std::fs::create_dir_all(dir.join("baselines")).unwrap();
+    let (_, res) = good_pair(&dir);
+    let mut hostile = snapshot(
+        SnapshotKind::Results,
+        vec![bench("g/a", samples(3, 30, 1000.0, 0.01), None, None)],
+    );
+    hostile.testbed = "../escaped".into();
+    write(&dir.join("hostile.json"), &hostile);
+    let before = std::fs::read_dir(tmp.path()).unwrap().count();
+    for args in [
+        vec!["compare", "--results", "res.json", "--testbed", "../x"],
+        vec!["compare", "--results", "hostile.json"],
+        vec!["baseline", "show", "--testbed", "/etc/passwd"],
+        vec![
+            "baseline",
+            "refresh",
+            "--allow-dirty",
+            "--from",
+            "res.json",
+            "--testbed",
+            "../x",
+        ],
+        vec![
+            "baseline",
+            "refresh",
+            "--allow-dirty",
+            "--from",
+            "hostile.json",
+        ],
+        vec![
+            "baseline",
+            "refresh",
+            "--allow-dirty",
+            "--from",
+            "res.json",
+            "--testbed",
+            ".",
+        ],
+        vec![
+            "baseline",
+            "refresh",
+            "--allow-dirty",
+            "--from",
+            "res.json",
+            "--testbed",
+            "",
+        ],
+        vec![
+            "baseline",
+            "refresh",
+            "--allow-dirty",
+            "--from",
+            "res.json",
+            "--testbed",
+            "a\nb",
+        ],
+    ] {
+        let out = run_in(&dir, &args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        // One error line (refresh may warn first that the folder is not a git repository).
+        let errors: Vec<&str> = err
+            .lines()
+            .filter(|l| l.starts_with("perfgate: error:"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{args:?}: {err}");
+        assert!(errors[0].contains("testbed name"), "{args:?}: {err}");
+    }
+    // Nothing was written anywhere: not beside the work directory, not in baselines/.
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), before);
+    assert_eq!(std::fs::read_dir(dir.join("baselines")).unwrap().count(), 0);
+    let _ = res;
+}
+
+#[test]
+fn a_hostile_testbed_from_the_environment_is_refused_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = perfgate()
+        .current_dir(tmp.path())
+        .env("PERFGATE_TESTBED", "../x")
+        .args(["baseline", "show"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("testbed name \"../x\""),
+        "{}",
+        stderr(&out)
+    );
+}

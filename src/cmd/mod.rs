@@ -143,10 +143,10 @@ fn load_baseline(
     testbed: &str,
 ) -> Result<(Snapshot, String)> {
     let dir = &source.dir;
-    let path = source
-        .file
-        .clone()
-        .unwrap_or_else(|| baseline::path_for(dir, testbed));
+    let path = match &source.file {
+        Some(f) => f.clone(),
+        None => baseline::path_for(dir, testbed)?,
+    };
     match source.git_ref.as_deref() {
         Some(r) => {
             let rev = if r == "merge-base" {

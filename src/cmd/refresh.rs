@@ -45,7 +45,7 @@ pub(super) fn run(ctx: &Ctx, p: plan::Refresh) -> Result<i32> {
         .testbed
         .clone()
         .unwrap_or_else(|| results.testbed.clone());
-    let path = baseline::path_for(&p.dir, &testbed);
+    let path = baseline::path_for(&p.dir, &testbed)?;
     let previous = if path.exists() {
         // A baseline that cannot be read is never overwritten: it is the user's committed data.
         Some(store::read_snapshot(&path).map_err(|e| {
