@@ -533,3 +533,59 @@ fn a_hostile_testbed_from_the_environment_is_refused_too() {
         stderr(&out)
     );
 }
+
+#[test]
+fn control_characters_from_files_are_shown_not_obeyed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut base = snapshot(
+        SnapshotKind::Baseline,
+        vec![bench("g/a", samples(1, 30, 1000.0, 0.01), None, None)],
+    );
+    base.machine.cpu_model = "Evil\u{1b}[2J CPU\nperfgate: PASS".into();
+    base.machine.kernel = "6.1\r\u{7}".into();
+    base.created_at = "2026\u{1b}]0;title\u{7}".into();
+    let res = snapshot(
+        SnapshotKind::Results,
+        vec![bench("g/a", samples(2, 30, 1000.0, 0.01), None, None)],
+    );
+    write(&dir.join("base.json"), &base);
+    write(&dir.join("res.json"), &res);
+    let outs = [
+        run_in(
+            dir,
+            &[
+                "compare",
+                "--baseline",
+                "base.json",
+                "--results",
+                "res.json",
+            ],
+        ),
+        run_in(dir, &["baseline", "show", "--baseline", "base.json"]),
+    ];
+    for out in &outs {
+        for text in [stdout(out), stderr(out)] {
+            assert!(
+                !text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\r'),
+                "{text:?}"
+            );
+            // The injected newline is shown, so it cannot forge a headline of its own.
+            let headlines = text
+                .lines()
+                .filter(|l| l.starts_with("perfgate: PASS"))
+                .count();
+            assert!(headlines <= 1, "{text}");
+        }
+    }
+    assert!(
+        stdout(&outs[0]).contains("CPU\\u{a}perfgate: PASS"),
+        "{}",
+        stdout(&outs[0])
+    );
+    assert!(
+        stdout(&outs[1]).contains("\\u{1b}[2J"),
+        "{}",
+        stdout(&outs[1])
+    );
+}

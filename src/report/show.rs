@@ -19,35 +19,42 @@ fn lat_ci(b: &crate::baseline::schema::Benchmark, pick: Pick) -> String {
 
 /// Renders a snapshot: its metadata, then one row per benchmark.
 pub fn render(s: &Snapshot, label: &str, color: bool) -> String {
+    // Every field comes from a file a pull request can edit: shown, never obeyed.
+    let t = terminal_safe;
     let mut out = format!(
         "{}\n  testbed {}, created {}, schema {}\n",
-        terminal_safe(label),
-        s.testbed,
-        s.created_at,
+        t(label),
+        t(&s.testbed),
+        t(&s.created_at),
         s.schema_version
     );
     if let Some(g) = &s.git {
         out.push_str(&format!(
             "  commit {}{}{}, committed {}\n",
-            g.commit,
+            t(&g.commit),
             g.branch
                 .as_deref()
-                .map(|b| format!(" on {b}"))
+                .map(|b| format!(" on {}", t(b)))
                 .unwrap_or_default(),
             if g.dirty { " (dirty)" } else { "" },
-            g.commit_time
+            t(&g.commit_time)
         ));
     }
     let m = &s.machine;
     out.push_str(&format!(
         "  machine {} {} {}, {} cores, {} MiB, kernel {}\n",
-        m.os, m.arch, m.cpu_model, m.cores, m.memory_mib, m.kernel
+        t(&m.os),
+        t(&m.arch),
+        t(&m.cpu_model),
+        m.cores,
+        m.memory_mib,
+        t(&m.kernel)
     ));
     out.push_str(&format!(
         "  perfgate {}, {}, criterion {}\n",
-        s.tools.perfgate,
-        s.tools.rustc.as_deref().unwrap_or("rustc unknown"),
-        s.tools.criterion.as_deref().unwrap_or("unknown")
+        t(&s.tools.perfgate),
+        t(s.tools.rustc.as_deref().unwrap_or("rustc unknown")),
+        t(s.tools.criterion.as_deref().unwrap_or("unknown"))
     ));
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);

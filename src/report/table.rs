@@ -38,9 +38,9 @@ pub fn render(c: &Comparison, opts: TableOptions) -> String {
     for line in mismatch_banner(c) {
         if opts.color {
             let warn = Style::new().bold().fg_color(Some(AnsiColor::Yellow.into()));
-            out.push_str(&format!("{warn}{line}{warn:#}\n"));
+            out.push_str(&format!("{warn}{}{warn:#}\n", terminal_safe(&line)));
         } else {
-            out.push_str(&line);
+            out.push_str(&terminal_safe(&line));
             out.push('\n');
         }
     }
