@@ -240,7 +240,15 @@ fn attach(log: &LatencyLog, r: &RawResult) -> std::result::Result<Latency, Strin
     if log.iters != iters {
         return Err("its samples do not match criterion's (a different run, or not Flat sampling with the group's sample size)".into());
     }
-    let written = SystemTime::UNIX_EPOCH + Duration::from_secs_f64(log.written_at_unix.max(0.0));
+    let written = Duration::try_from_secs_f64(log.written_at_unix)
+        .ok()
+        .and_then(|d| SystemTime::UNIX_EPOCH.checked_add(d))
+        .ok_or_else(|| {
+            format!(
+                "its written_at_unix ({}) is not a time",
+                log.written_at_unix
+            )
+        })?;
     let sample = r.written;
     let slack = Duration::from_secs(5);
     if written + slack < sample || written > sample + DEFAULT_STALE_GAP {
@@ -332,6 +340,30 @@ pub fn locked_criterion_version(dir: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_latency_log_with_an_impossible_time_is_refused_not_a_panic() {
+        let r = raw("a", 1_000);
+        for t in [1e300, f64::NAN, f64::INFINITY, -5.0] {
+            let log = LatencyLog {
+                schema_version: LOG_SCHEMA_VERSION,
+                id: "a".into(),
+                written_at_unix: t,
+                iters: vec![1, 2],
+                ops: 3,
+                p50_ns: 1.0,
+                p99_ns: 1.0,
+                p999_ns: 1.0,
+                min_ns: 1,
+                max_ns: 1,
+                histogram: perfgate_recorder::Histogram {
+                    buckets: vec![[1, 3]],
+                },
+            };
+            let e = attach(&log, &r).unwrap_err();
+            assert!(e.contains("is not a time"), "{t}: {e}");
+        }
+    }
 
     #[test]
     fn criterion_versions_come_from_the_nearest_lock_file() {

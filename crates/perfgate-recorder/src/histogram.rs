@@ -108,10 +108,18 @@ impl Histogram {
         self.buckets.iter().map(|b| b[1]).sum()
     }
 
-    /// Checks the invariants a histogram read from a file must hold.
+    /// Checks the invariants a histogram read from a file must hold: at least one operation,
+    /// counts that sum without overflow, buckets on their boundaries, sorted, none empty.
     pub fn validate(&self) -> Result<(), String> {
+        if self.buckets.is_empty() {
+            return Err("histogram is empty".into());
+        }
+        let mut total: u64 = 0;
         let mut prev: Option<u64> = None;
         for &[lower, count] in &self.buckets {
+            total = total
+                .checked_add(count)
+                .ok_or_else(|| "histogram counts add up to more than 2^64".to_string())?;
             if count == 0 {
                 return Err(format!("histogram bucket {lower} has a zero count"));
             }
@@ -246,5 +254,13 @@ mod tests {
             buckets: vec![[1001, 1]],
         };
         assert!(off.validate().is_err());
+        assert!(Histogram::default().validate().is_err());
+        let wrapping = Histogram {
+            buckets: vec![[100, u64::MAX], [200, 2]],
+        };
+        assert_eq!(
+            wrapping.validate().unwrap_err(),
+            "histogram counts add up to more than 2^64"
+        );
     }
 }
