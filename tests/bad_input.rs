@@ -589,3 +589,42 @@ fn control_characters_from_files_are_shown_not_obeyed() {
         stdout(&outs[1])
     );
 }
+
+/// Runs `perfgate ARGS` in `dir` through bash with `redirect` applied (e.g. `>&- 2>&-`, or
+/// `| head -c0`) and returns perfgate's own exit code.
+fn exit_with(dir: &Path, args: &str, redirect: &str) -> i32 {
+    let bin = env!("CARGO_BIN_EXE_perfgate");
+    // PIPESTATUS: with a redirect into a pipeline, `$?` would be the reader's status.
+    let script = format!("'{bin}' {args} {redirect}; echo \"exit=${{PIPESTATUS[0]}}\" >&3");
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!("exec 3>&1; {script}"))
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| l.strip_prefix("exit="))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no exit code: {text}"))
+}
+
+#[test]
+fn closed_stdout_and_stderr_are_not_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (base, res) = good_pair(dir);
+    let (base, res) = (base.display(), res.display());
+    let compare = format!("compare --baseline {base} --results {res} --json out.json");
+    // Both streams closed: the verdict is still the exit code (Rust's standard streams discard
+    // what goes to a closed descriptor), nothing panics (101), and the report file is whole.
+    assert_eq!(exit_with(dir, &compare, ">&- 2>&-"), 0);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out.json")).unwrap()).unwrap();
+    assert_eq!(v["verdict"], "pass");
+    // A reader that closes the pipe at once, on stdout and stderr alike (`2>&1 | head -c0`).
+    assert_eq!(exit_with(dir, &compare, "2>&1 | head -c0"), 0);
+    // An error with stderr closed: exit 2, no panic.
+    assert_eq!(exit_with(dir, "compare --baseline missing.json", "2>&-"), 2);
+}

@@ -232,7 +232,13 @@ impl Drop for LatencyRecorder {
         if !self.finished
             && let Err(e) = self.write()
         {
-            eprintln!("perfgate: could not write latency log for {}: {e}", self.id);
+            // A panic in drop would abort the bench; a closed stderr is no reason for one.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "perfgate: could not write latency log for {:?}: {e}",
+                self.id
+            );
         }
     }
 }

@@ -32,7 +32,9 @@ pub fn main() -> std::process::ExitCode {
     match serve_stdio() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{name}: {e}");
+            // The pool may have closed our stderr already: that is no reason to panic.
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "{name}: {e}");
             std::process::ExitCode::from(EXIT_FAILURE)
         }
     }
