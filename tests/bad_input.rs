@@ -130,6 +130,8 @@ fn newer_schema_and_bad_samples() {
     for (name, value, cause) in [
         ("zero.json", 0.0, "must be positive"),
         ("negative.json", -5.0, "must be positive"),
+        ("huge.json", f64::MAX / 4.0, "outside the plausible range"),
+        ("subnormal.json", 1e-310, "outside the plausible range"),
     ] {
         s.benchmarks[0].samples.per_iter_ns[3] = value;
         let p = tmp.path().join(name);

@@ -113,11 +113,22 @@ fn json_error(path: &Path, e: &serde_json::Error) -> Error {
     Error::invalid(path, format!("{what}: {e}"))
 }
 
+/// The plausible range of a per-iteration time, in ns: a femtosecond to about 11.6 days.
+/// Outside it a value is corrupt, and it would break the statistics silently: sums of times
+/// near `f64::MAX` overflow to infinity (a -100% change read as "inconclusive, p = 1"), and
+/// subnormal times turn rates into infinities.
+pub const TIME_RANGE_NS: (f64, f64) = (1e-6, 1e15);
+
 fn check_time(what: &str, v: f64) -> std::result::Result<(), String> {
+    let (lo, hi) = TIME_RANGE_NS;
     if !v.is_finite() {
         Err(format!("{what} is not a finite number"))
     } else if v <= 0.0 {
         Err(format!("{what} is {v}: times must be positive"))
+    } else if !(lo..=hi).contains(&v) {
+        Err(format!(
+            "{what} is {v} ns: outside the plausible range {lo:e} to {hi:e} ns"
+        ))
     } else {
         Ok(())
     }
