@@ -46,6 +46,14 @@ pub(super) fn run(ctx: &Ctx, p: plan::Check) -> Result<i32> {
     let Some(selection) = selection(ctx, &mut cmp, p.confirm_rounds, false) else {
         return report_comparison(ctx, &cmp, &p.outputs);
     };
+    let Some(g) = base.git.clone() else {
+        // Said in the report, not only on stderr: the verdicts then rest on a stored baseline
+        // that may not be comparable.
+        let note = "the baseline records no commit, so nothing can be re-measured against it: the verdicts rest on the comparison with the stored baseline";
+        warn(note);
+        cmp.notes.push(note.to_string());
+        return report_comparison(ctx, &cmp, &p.outputs);
+    };
     let seed = seed(&p);
     let outcome = confirm::confirm_candidates(
         &mut cmp,
@@ -53,18 +61,13 @@ pub(super) fn run(ctx: &Ctx, p: plan::Check) -> Result<i32> {
         p.confirm_rounds,
         seed,
         |ids, settled| {
-            let Some(g) = &base.git else {
-                let note = "the baseline records no commit, so nothing can be re-measured against it: the verdicts rest on the comparison with the stored baseline";
-                warn(note);
-                return Ok(None);
-            };
             if g.dirty {
                 warn(
                     "the baseline was measured with uncommitted changes; its commit is re-measured as committed",
                 );
             }
             let checkout = worktree::prepare(ctx.cwd(), &g.commit, &ctx.layout.ab_dir())?;
-            paired_rounds(ctx, &p, &checkout, ids, seed, settled).map(Some)
+            paired_rounds(ctx, &p, &checkout, ids, seed, settled)
         },
     );
     finish(ctx, cmp, outcome, &p.outputs)
@@ -89,9 +92,9 @@ fn finish(
 }
 
 /// Which benchmarks the same-machine A/B measures, by the config's `ab` (`None`: off, or no
-/// rounds asked for). A
-/// comparison between two builds measured here (`check --ab`) is not paired, so `auto` then
-/// re-measures every gated benchmark, as it does when the stored baseline is not comparable.
+/// rounds asked for). A comparison between two builds measured here (`check --ab`) is not
+/// paired, so `auto` then re-measures every gated benchmark, as it does when the stored
+/// baseline is not comparable.
 fn selection(
     ctx: &Ctx,
     cmp: &mut compare::Comparison,
@@ -199,7 +202,7 @@ fn run_ab(ctx: &Ctx, p: &plan::Check, rev: &str) -> Result<i32> {
         selection,
         p.confirm_rounds,
         seed,
-        |ids, settled| paired_rounds(ctx, p, &checkout, ids, seed, settled).map(Some),
+        |ids, settled| paired_rounds(ctx, p, &checkout, ids, seed, settled),
     );
     finish(ctx, cmp, outcome, &p.outputs)
 }

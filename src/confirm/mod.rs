@@ -89,14 +89,14 @@ pub fn selected(cmp: &Comparison, selection: Selection) -> Vec<String> {
 /// The check flow after the first comparison, written once for `check`, `check --ab` and the
 /// evaluation: select the benchmarks, have `measure` run them in paired rounds (it is handed
 /// the selection and the function that says, after each round, whether a benchmark is
-/// settled; `None`: they cannot be re-measured, and the first verdicts stand), re-judge their
-/// rows. `max_rounds` is the plan of the sequential rule. Returns the selection.
+/// settled), re-judge their rows. `max_rounds` is the plan of the sequential rule. Returns the
+/// selection.
 pub fn confirm_candidates(
     cmp: &mut Comparison,
     selection: Selection,
     max_rounds: u32,
     seed: u64,
-    measure: impl FnOnce(&[String], &mut Settled<'_>) -> Result<Option<rounds::Measured>>,
+    measure: impl FnOnce(&[String], &mut Settled<'_>) -> Result<rounds::Measured>,
 ) -> Result<Vec<String>> {
     let ids = selected(cmp, selection);
     if max_rounds == 0 || ids.is_empty() {
@@ -106,17 +106,16 @@ pub fn confirm_candidates(
     let snapshot = cmp.clone();
     let mut settled =
         |id: &str, rounds: &[(Snapshot, Snapshot)]| is_settled(&snapshot, id, rounds, max);
-    if let Some(m) = measure(&ids, &mut settled)? {
-        apply(cmp, &ids, &m.rounds, max);
-        cmp.notes.extend(m.notes.iter().cloned());
-        cmp.ab = Some(crate::compare::AbRun {
-            seed,
-            rounds: m.rounds.len(),
-            benchmarks: m.benchmarks,
-            all: selection == Selection::All,
-            budget_spent: m.budget_spent,
-        });
-    }
+    let m = measure(&ids, &mut settled)?;
+    apply(cmp, &ids, &m.rounds, max);
+    cmp.notes.extend(m.notes.iter().cloned());
+    cmp.ab = Some(crate::compare::AbRun {
+        seed,
+        rounds: m.rounds.len(),
+        benchmarks: m.benchmarks,
+        all: selection == Selection::All,
+        budget_spent: m.budget_spent,
+    });
     Ok(ids)
 }
 

@@ -300,7 +300,6 @@ pub fn evaluate(
                         settled,
                         &mut |m| progress(&format!("{label}: {m}")),
                     )
-                    .map(Some)
                 },
             )?;
             for r in &cmp.rows {
