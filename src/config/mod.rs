@@ -243,13 +243,37 @@ impl Ctx<'_> {
     }
 }
 
+/// The key written on the line of byte offset `offset`, when that line is `key = value` (an
+/// inline table's keys are not named: the line is, and its text is short).
+fn key_on_line(text: &str, offset: usize) -> Option<String> {
+    let start = text[..offset.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line = text[start..].lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim();
+    let plain = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    plain.then(|| key.to_string())
+}
+
 fn parse_raw(path: &Path, text: &str) -> Result<RawConfig> {
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| format!("line {}: ", line_of(text, s.start)))
-            .unwrap_or_default();
-        Error::invalid(path, format!("{line}{}", e.message()))
+        let (line, key) = match e.span() {
+            Some(s) => (
+                format!("line {}: ", line_of(text, s.start)),
+                key_on_line(text, s.start)
+                    .map(|k| format!("`{k}`: "))
+                    .unwrap_or_default(),
+            ),
+            None => (String::new(), String::new()),
+        };
+        // toml's message can span lines and quote the file: one line is what the user gets
+        // (the binary shows its control characters escaped).
+        let message = e.message().lines().next().unwrap_or_default();
+        Error::invalid(path, format!("{line}{key}{message}"))
     })?;
     if let Some(sv) = &raw.schema_version {
         let v = *sv.get_ref();
@@ -540,6 +564,19 @@ thresholds = { throughput = -8.0 }
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("perfgate.toml: line 2"), "{e}");
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_names_its_key() {
+        let e = load("schema_version = 1\n[defaults]\nalpha = \"0.05\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 3: `alpha`: "), "{e}");
+        assert!(!e.contains('\n'), "{e}");
+        let e = load("schema_version = 1\n[defaults]\nnoise_cap = [\n1,\n\"x\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains('\n'), "{e}");
     }
 
     #[test]
