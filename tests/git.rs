@@ -256,3 +256,47 @@ fn refresh_refuses_a_dirty_tree_and_records_git_metadata() {
     std::fs::write(dir.join("lib.rs"), "fn b() {}\n").unwrap();
     assert!(perfgate::baseline::git::info(dir).unwrap().dirty);
 }
+
+#[test]
+fn a_missing_git_object_is_an_error_naming_the_file_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let repo = Repository::init(dir).unwrap();
+    baseline_with(dir, 1000.0, 1);
+    let commit = commit_all(&repo, "baseline");
+    // Remove the baseline's blob from the object store, as a broken clone would.
+    let blob = repo
+        .find_commit(commit)
+        .unwrap()
+        .tree()
+        .unwrap()
+        .get_path(Path::new("baselines/tb.json"))
+        .unwrap()
+        .id()
+        .to_string();
+    std::fs::remove_file(dir.join(".git/objects").join(&blob[..2]).join(&blob[2..])).unwrap();
+    let res = dir.join("res.json");
+    write(
+        &res,
+        &snapshot(
+            SnapshotKind::Results,
+            vec![bench("g/a", samples(3, 30, 1000.0, 0.01), None, None)],
+        ),
+    );
+    let out = run_in(
+        dir,
+        &[
+            "compare",
+            "--baseline-ref",
+            "HEAD",
+            "--testbed",
+            "tb",
+            "--results",
+            "res.json",
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("HEAD:baselines/tb.json"), "{err}");
+}

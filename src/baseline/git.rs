@@ -140,15 +140,22 @@ pub fn read_snapshot_at(dir: &Path, rev: &str, file: &Path) -> Result<Snapshot> 
         .revparse_single(rev)
         .and_then(|o| o.peel_to_commit())
         .map_err(|e| Error::Git(format!("cannot resolve {rev:?}: {}", e.message())))?;
-    let entry = commit.tree()?.get_path(&rel).map_err(|_| Error::Invalid {
-        path: label.clone(),
-        message: format!(
-            "no such file at {rev} (commit {}); commit a baseline there first",
-            short_oid(commit.id())
-        ),
-    })?;
+    // Errors name the file they were reading, `rev:path`, not just git's message.
+    let object_error = |e: git2::Error| Error::invalid(&label, format!("git: {}", e.message()));
+    let entry = commit
+        .tree()
+        .map_err(object_error)?
+        .get_path(&rel)
+        .map_err(|_| Error::Invalid {
+            path: label.clone(),
+            message: format!(
+                "no such file at {rev} (commit {}); commit a baseline there first",
+                short_oid(commit.id())
+            ),
+        })?;
     let blob = entry
-        .to_object(&repo)?
+        .to_object(&repo)
+        .map_err(object_error)?
         .peel_to_blob()
         .map_err(|_| Error::invalid(&label, "not a file"))?;
     parse_snapshot(&label, blob.content())
