@@ -24,6 +24,9 @@ pub struct StatsConfig {
     pub resamples: usize,
 }
 
+/// The smallest latency a percentile comparison distinguishes, in ns: the clock's resolution.
+pub const TIMER_RESOLUTION_NS: f64 = 1.0;
+
 /// A relative change (`current / baseline - 1` of the metric's own value) with its interval
 /// and the p-value of the hypothesis "no change".
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -156,13 +159,16 @@ pub fn quantile_change(
     cfg: &StatsConfig,
     seed: u64,
 ) -> Change {
-    let estimate = current.quantile(q) / base.quantile(q) - 1.0;
+    // An operation faster than the clock reads as 0 ns; a ratio with it is 0/0 or x/0 (a
+    // "+NaN%" or "+inf%" change). Below the timer's resolution a latency counts as that.
+    let floor = |v: f64| v.max(TIMER_RESOLUTION_NS);
+    let estimate = floor(current.quantile(q)) / floor(base.quantile(q)) - 1.0;
     let mut rng = Rng::new(seed);
     let mut logs = Vec::with_capacity(cfg.resamples.max(2));
     let mut draws: Vec<f64> = (0..cfg.resamples.max(2))
         .map(|_| {
-            let ratio =
-                bootstrap_quantile(current, q, &mut rng) / bootstrap_quantile(base, q, &mut rng);
+            let ratio = floor(bootstrap_quantile(current, q, &mut rng))
+                / floor(bootstrap_quantile(base, q, &mut rng));
             logs.push(ratio.ln());
             ratio - 1.0
         })
@@ -193,6 +199,19 @@ mod tests {
     use super::*;
     use perfgate_recorder::histogram::Histogram;
     use proptest::prelude::*;
+
+    #[test]
+    fn zero_latencies_compare_as_the_timer_resolution() {
+        let zeros = Histogram::from_values(&[0; 100]);
+        let c = quantile_change(&zeros.cumulative(), &zeros.cumulative(), 0.99, &TEST_CFG, 1);
+        assert_eq!(
+            (c.estimate, c.ci_low, c.ci_high, c.p_value),
+            (0.0, 0.0, 0.0, 1.0)
+        );
+        let fives = Histogram::from_values(&[5; 100]);
+        let c = quantile_change(&zeros.cumulative(), &fives.cumulative(), 0.5, &TEST_CFG, 1);
+        assert!(c.estimate.is_finite() && c.estimate > 3.0, "{c:?}");
+    }
 
     /// The settings the tests were written for (the compiled-in defaults' values).
     const TEST_CFG: StatsConfig = StatsConfig {
