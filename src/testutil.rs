@@ -50,3 +50,13 @@ pub fn snapshot(created_at: &str, benchmarks: Vec<Benchmark>) -> Snapshot {
         benchmarks,
     }
 }
+
+/// A change with its interval and p-value.
+pub fn change(estimate: f64, ci_low: f64, ci_high: f64, p_value: f64) -> crate::stats::Change {
+    crate::stats::Change {
+        estimate,
+        ci_low,
+        ci_high,
+        p_value,
+    }
+}

@@ -459,15 +459,7 @@ pub fn profile_mismatch<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ch(est: f64, lo: f64, hi: f64, p: f64) -> Change {
-        Change {
-            estimate: est,
-            ci_low: lo,
-            ci_high: hi,
-            p_value: p,
-        }
-    }
+    use crate::testutil::change as ch;
 
     #[test]
     fn verdict_rule() {

@@ -308,15 +308,7 @@ fn confirmed_reason(
 mod tests {
     use super::*;
     use crate::compare::profile_mismatch;
-
-    fn ch(est: f64, lo: f64, hi: f64, p: f64) -> Change {
-        Change {
-            estimate: est,
-            ci_low: lo,
-            ci_high: hi,
-            p_value: p,
-        }
-    }
+    use crate::testutil::change as ch;
 
     #[test]
     fn reason_reads_like_the_issue() {
