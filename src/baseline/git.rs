@@ -92,11 +92,6 @@ pub fn merge_base(dir: &Path, base_branch: Option<&str>) -> Result<String> {
     }))
 }
 
-/// The merge-base of HEAD with the first main-branch candidate that exists.
-pub fn merge_base_with_main(dir: &Path) -> Result<String> {
-    merge_base(dir, None)
-}
-
 /// The path of `file` relative to the repository's work tree.
 fn repo_relative(repo: &Repository, file: &Path) -> Result<PathBuf> {
     let workdir = repo

@@ -28,7 +28,8 @@ pub(super) fn run(ctx: &Ctx, p: plan::Check) -> Result<i32> {
     // Resolve the baseline first: a missing baseline should fail before minutes of benchmarks.
     let machine = Machine::current();
     let testbed = machine::testbed(p.bench.testbed.as_deref(), &machine);
-    let (base, label) = load_baseline(ctx, &p.source, &testbed)?;
+    let loaded = load_baseline(ctx, &p.source, &testbed)?;
+    let (base, label) = (loaded.snapshot, loaded.label);
     let (current, results) = match &p.results {
         Some(r) => (store::read_snapshot(r)?, r.display().to_string()),
         None => {
@@ -46,13 +47,26 @@ pub(super) fn run(ctx: &Ctx, p: plan::Check) -> Result<i32> {
     let Some(selection) = selection(ctx, &mut cmp, p.confirm_rounds, false) else {
         return report_comparison(ctx, &cmp, &p.outputs);
     };
-    let Some(g) = base.git.clone() else {
-        // Said in the report, not only on stderr: the verdicts then rest on a stored baseline
-        // that may not be comparable.
-        let note = "the baseline records no commit, so nothing can be re-measured against it: the verdicts rest on the comparison with the stored baseline";
-        warn(note);
-        cmp.notes.push(note.to_string());
-        return report_comparison(ctx, &cmp, &p.outputs);
+    // The reference build: the revision the baseline was read at (with `--baseline-ref`,
+    // typically the pull request's merge-base), else the commit the baseline records.
+    let reference = match (&loaded.rev, &base.git) {
+        (Some(rev), _) => rev.clone(),
+        (None, Some(g)) => {
+            if g.dirty {
+                warn(
+                    "the baseline was measured with uncommitted changes; its commit is re-measured as committed",
+                );
+            }
+            g.commit.clone()
+        }
+        (None, None) => {
+            // Said in the report, not only on stderr: the verdicts then rest on a stored
+            // baseline that may not be comparable.
+            let note = "the baseline records no commit, so nothing can be re-measured against it: the verdicts rest on the comparison with the stored baseline";
+            warn(note);
+            cmp.notes.push(note.to_string());
+            return report_comparison(ctx, &cmp, &p.outputs);
+        }
     };
     let seed = seed(&p);
     let outcome = confirm::confirm_candidates(
@@ -61,12 +75,7 @@ pub(super) fn run(ctx: &Ctx, p: plan::Check) -> Result<i32> {
         p.confirm_rounds,
         seed,
         |ids, settled| {
-            if g.dirty {
-                warn(
-                    "the baseline was measured with uncommitted changes; its commit is re-measured as committed",
-                );
-            }
-            let checkout = worktree::prepare(ctx.cwd(), &g.commit, &ctx.layout.ab_dir())?;
+            let checkout = worktree::prepare(ctx.cwd(), &reference, &ctx.layout.ab_dir())?;
             paired_rounds(ctx, &p, &checkout, ids, seed, settled)
         },
     );
@@ -173,12 +182,8 @@ fn output(ctx: &Ctx, p: &plan::Check) -> PathBuf {
 /// `check --ab REF`: the whole suite measured on both builds here, then the candidates
 /// confirmed in paired rounds.
 fn run_ab(ctx: &Ctx, p: &plan::Check, rev: &str) -> Result<i32> {
-    let rev = if rev == "merge-base" {
-        git::merge_base_with_main(ctx.cwd())?
-    } else {
-        rev.to_string()
-    };
-    let checkout = worktree::prepare(ctx.cwd(), &rev, &ctx.layout.ab_dir())?;
+    let resolved = super::resolve_rev(ctx, &p.source, rev)?;
+    let checkout = worktree::prepare(ctx.cwd(), &resolved, &ctx.layout.ab_dir())?;
     let short = short_commit(&checkout.commit);
     note(&format!(
         "measuring {rev} (commit {short}) and the current code on this machine"
@@ -242,11 +247,10 @@ fn paired_rounds(
     seed: u64,
     settled: &mut confirm::Settled<'_>,
 ) -> Result<rounds::Measured> {
-    let candidates = ids;
     let short = short_commit(&checkout.commit);
     note(&format!(
         "same-machine A/B of {} benchmark(s) in up to {} paired rounds against commit {short} (seed {seed})",
-        candidates.len(),
+        ids.len(),
         p.confirm_rounds,
     ));
     note(&format!("building the benches of commit {short}"));
@@ -294,7 +298,7 @@ fn paired_rounds(
         budget: Some(p.confirm_budget),
         seed,
     };
-    let mut measured = rounds::measure(&mut pair, candidates, plan, settled, &mut |m| note(m))?;
+    let mut measured = rounds::measure(&mut pair, ids, plan, settled, &mut |m| note(m))?;
     measured.notes.splice(0..0, build_notes);
     Ok(measured)
 }

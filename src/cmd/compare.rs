@@ -12,7 +12,8 @@ pub(super) fn run(ctx: &Ctx, p: plan::Compare) -> Result<i32> {
         .or_default(p.results.as_deref(), || ctx.layout.results());
     let current = store::read_snapshot(&results)?;
     let testbed = p.testbed.clone().unwrap_or_else(|| current.testbed.clone());
-    let (base, label) = load_baseline(ctx, &p.source, &testbed)?;
+    let loaded = load_baseline(ctx, &p.source, &testbed)?;
+    let (base, label) = (loaded.snapshot, loaded.label);
     let sources = Sources {
         baseline: label,
         results: results_label(p.results.as_deref(), &results),

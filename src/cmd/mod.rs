@@ -136,12 +136,27 @@ fn warn(msg: &str) {
     note(&format!("warning: {msg}"));
 }
 
-/// Loads the baseline named by `source` for `testbed`, with a label for reports.
-fn load_baseline(
-    ctx: &Ctx,
-    source: &plan::BaselineSource,
-    testbed: &str,
-) -> Result<(Snapshot, String)> {
+/// A revision as the user names it: `merge-base` is the merge-base of HEAD with the base
+/// branch ([`base_branch`]), anything else is passed to git as it is. The one place where
+/// `merge-base` is resolved, for reading a baseline and for building one alike.
+fn resolve_rev(ctx: &Ctx, source: &plan::BaselineSource, rev: &str) -> Result<String> {
+    if rev == "merge-base" {
+        git::merge_base(ctx.cwd(), base_branch(source).as_deref())
+    } else {
+        Ok(rev.to_string())
+    }
+}
+
+/// A baseline as loaded: the snapshot, its label for reports, and the revision it was read
+/// at (with `--baseline-ref`), resolved.
+struct Loaded {
+    snapshot: Snapshot,
+    label: String,
+    rev: Option<String>,
+}
+
+/// Loads the baseline named by `source` for `testbed`.
+fn load_baseline(ctx: &Ctx, source: &plan::BaselineSource, testbed: &str) -> Result<Loaded> {
     let dir = &source.dir;
     let path = match &source.file {
         Some(f) => f.clone(),
@@ -149,19 +164,22 @@ fn load_baseline(
     };
     match source.git_ref.as_deref() {
         Some(r) => {
-            let rev = if r == "merge-base" {
-                git::merge_base(ctx.cwd(), base_branch(source).as_deref())?
-            } else {
-                r.to_string()
-            };
-            let snap = git::read_snapshot_at(ctx.cwd(), &rev, &path)?;
-            Ok((snap, format!("{}@{r}", path.display())))
+            let rev = resolve_rev(ctx, source, r)?;
+            Ok(Loaded {
+                snapshot: git::read_snapshot_at(ctx.cwd(), &rev, &path)?,
+                label: format!("{}@{r}", path.display()),
+                rev: Some(rev),
+            })
         }
         None => {
             if source.file.is_none() && !path.exists() {
                 return Err(no_baseline(dir, testbed, &path));
             }
-            Ok((store::read_snapshot(&path)?, path.display().to_string()))
+            Ok(Loaded {
+                snapshot: store::read_snapshot(&path)?,
+                label: path.display().to_string(),
+                rev: None,
+            })
         }
     }
 }

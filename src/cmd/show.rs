@@ -9,7 +9,8 @@ use crate::error::Result;
 pub(super) fn run(ctx: &Ctx, p: plan::Show) -> Result<i32> {
     let machine = Machine::current();
     let testbed = machine::testbed(p.testbed.as_deref(), &machine);
-    let (snap, label) = load_baseline(ctx, &p.source, &testbed)?;
+    let loaded = load_baseline(ctx, &p.source, &testbed)?;
+    let (snap, label) = (loaded.snapshot, loaded.label);
     out(&crate::report::show::render(&snap, &label, ctx.color))?;
     Ok(EXIT_PASS)
 }

@@ -103,9 +103,8 @@ pub fn confirm_candidates(
         return Ok(ids);
     }
     let max = max_rounds as usize;
-    let snapshot = cmp.clone();
-    let mut settled =
-        |id: &str, rounds: &[(Snapshot, Snapshot)]| is_settled(&snapshot, id, rounds, max);
+    let view: &Comparison = cmp;
+    let mut settled = |id: &str, rounds: &[(Snapshot, Snapshot)]| is_settled(view, id, rounds, max);
     let m = measure(&ids, &mut settled)?;
     apply(cmp, &ids, &m.rounds, max);
     cmp.notes.extend(m.notes.iter().cloned());
@@ -230,9 +229,10 @@ pub fn apply(
         let Some(policy) = cmp.policies.get(&row.benchmark) else {
             continue;
         };
-        let Some((decision, Some(change), n, logs)) = decide(row, policy, rounds, max_rounds)
-        else {
-            let n = log_ratios(metric, &row.benchmark, rounds).len();
+        let Some((decision, change, n, logs)) = decide(row, policy, rounds, max_rounds) else {
+            continue;
+        };
+        let Some(change) = change else {
             row.remeasure = Some(Remeasure::TooFewRounds(n));
             continue;
         };
