@@ -54,8 +54,11 @@ fn fixture_repo(dir: &Path) -> git2::Oid {
     base
 }
 
+/// Runs `check` in `dir`. The caller holds `FIXTURE_LOCK` from before it writes the fixture
+/// copy: the copy shares the fixture's target directory and cargo's metadata hash, so a build
+/// of the original fixture by another test between the copy's writing and its build would
+/// leave a dep-info newer than the copy's sources, and cargo would reuse the wrong binary.
 fn check(dir: &Path, args: &[&str]) -> std::process::Output {
-    let _guard = FIXTURE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
     let ab_target = repo().join("target/perfgate-test-ab");
     let mut all: Vec<&str> = vec!["check", "--ab-target-dir", ab_target.to_str().unwrap()];
     all.extend_from_slice(args);
@@ -70,6 +73,7 @@ fn check(dir: &Path, args: &[&str]) -> std::process::Output {
 
 #[test]
 fn check_confirms_a_real_regression_and_overturns_a_false_one() {
+    let _guard = FIXTURE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let base_commit = fixture_repo(dir);
