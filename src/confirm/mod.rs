@@ -149,12 +149,29 @@ fn worse_than_configured(r: &Row) -> bool {
     badness > t.abs()
 }
 
-/// The ratios `current / baseline` of `metric` in the rounds where both sides have a positive
-/// value.
+/// One round's value of `metric` for one side. Throughput is taken at the median of the
+/// round's per-iteration sample times, not their mean: a round is short (ten samples of a few
+/// milliseconds on the flagship suite), and one sample caught by a scheduler stall moves the
+/// mean of ten by a tenth of the stall. Measured on the spawn benchmarks, the per-invocation
+/// spread of the median was about half that of the mean (scripts/invocation-noise.py,
+/// docs/paired-statistics.md). The ratio of two medians estimates the same change as the ratio
+/// of two means when the change scales every iteration alike. Latency quantiles come from the
+/// recorder's histogram, as in the first comparison.
+pub fn round_value(b: &Benchmark, metric: Metric) -> Option<f64> {
+    match metric {
+        Metric::Throughput if !b.samples.per_iter_ns.is_empty() => Some(
+            b.throughput_per_sec(crate::stats::median(&b.samples.per_iter_ns)),
+        ),
+        _ => metric_value(b, metric),
+    }
+}
+
+/// The ratios `current / baseline` of `metric` ([`round_value`]) in the rounds where both sides
+/// have a positive value.
 pub fn paired_ratios(metric: Metric, pairs: &[(&Benchmark, &Benchmark)]) -> Vec<f64> {
     pairs
         .iter()
-        .filter_map(|(b, c)| Some((metric_value(b, metric)?, metric_value(c, metric)?)))
+        .filter_map(|(b, c)| Some((round_value(b, metric)?, round_value(c, metric)?)))
         .filter(|(b, c)| *b > 0.0 && *c > 0.0)
         .map(|(b, c)| c / b)
         .collect()
