@@ -59,10 +59,19 @@ fn fixture_repo(dir: &Path) -> git2::Oid {
 /// of the original fixture by another test between the copy's writing and its build would
 /// leave a dep-info newer than the copy's sources, and cargo would reuse the wrong binary.
 fn check(dir: &Path, args: &[&str]) -> std::process::Output {
+    check_with(dir, args, &[])
+}
+
+/// [`check`] with harness arguments (after cargo's `--`).
+fn check_with(dir: &Path, args: &[&str], harness: &[&str]) -> std::process::Output {
     let ab_target = repo().join("target/perfgate-test-ab");
     let mut all: Vec<&str> = vec!["check", "--ab-target-dir", ab_target.to_str().unwrap()];
     all.extend_from_slice(args);
     all.extend_from_slice(&["--", "--profile", "dev", "--features", "c08"]);
+    if !harness.is_empty() {
+        all.push("--");
+        all.extend_from_slice(harness);
+    }
     perfgate()
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", repo().join("target"))
@@ -192,13 +201,28 @@ fn check_confirms_a_real_regression_and_overturns_a_false_one() {
     assert!(marker.is_file());
 
     // Without a stored baseline: both builds measured here; the merge-base with main is the
-    // default reference.
-    let out = check(dir, &["--ab", "--confirm-rounds", "8"]);
-    let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(1), "{text}\n{}", stderr(&out));
+    // default reference. Every gated benchmark is judged on the A/B, so no whole-suite run:
+    // the first paired round is the first comparison. The user's filter selects the
+    // benchmarks, through criterion's own matching.
+    let out = check_with(dir, &["--ab", "--confirm-rounds", "8"], &["fixture/"]);
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{text}\n{err}");
     assert!(text.contains("measured here"), "{text}");
     assert!(text.contains("confirmed in "), "{text}");
     assert!(text.contains("1 failing"), "{text}");
+    assert!(
+        text.contains("the first comparison is the first paired round"),
+        "{text}"
+    );
+    assert!(
+        err.contains("paired round 1 (2 benchmark(s)): the first comparison"),
+        "{err}"
+    );
+    assert!(!err.contains("building and listing"), "a suite run: {err}");
+    assert!(
+        text.contains("fixture/sized/64") && !text.contains("standalone"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -184,6 +184,14 @@ fn output(ctx: &Ctx, p: &plan::Check) -> PathBuf {
 fn run_ab(ctx: &Ctx, p: &plan::Check, rev: &str) -> Result<i32> {
     let resolved = super::resolve_rev(ctx, &p.source, rev)?;
     let checkout = worktree::prepare(ctx.cwd(), &resolved, &ctx.layout.ab_dir())?;
+    if p.confirm_rounds > 0
+        && matches!(
+            ctx.config.ab,
+            crate::config::AbMode::Auto | crate::config::AbMode::Always
+        )
+    {
+        return run_ab_paired(ctx, p, rev, &checkout);
+    }
     let short = short_commit(&checkout.commit);
     note(&format!(
         "measuring {rev} (commit {short}) and the current code on this machine"
@@ -237,6 +245,69 @@ fn run_side(ctx: &Ctx, p: &plan::Check, checkout: &Checkout) -> Result<Snapshot>
     )
 }
 
+/// `check --ab REF` when every gated benchmark is judged on the A/B (`ab = "auto"` or
+/// `"always"`): no whole-suite run of either build, whose numbers the rounds would only
+/// replace. The first paired round of every benchmark is the first comparison; the sequential
+/// rounds continue from it, counted in the same plan and budget. Two suite runs of the
+/// flagship suite took about 3:20 of such a check before the rounds began.
+fn run_ab_paired(ctx: &Ctx, p: &plan::Check, rev: &str, checkout: &Checkout) -> Result<i32> {
+    let short = short_commit(&checkout.commit);
+    note(&format!(
+        "measuring {rev} (commit {short}) and the current code on this machine, in paired rounds"
+    ));
+    let (mut pair, build_notes) = build_pair(ctx, p, checkout)?;
+    let mut ids = pair.current.build.user_selection()?;
+    for id in pair.baseline.build.user_selection()? {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    let seed = seed(p);
+    let prior = rounds::first_round(&mut pair, &ids, seed, &mut |m| note(m))?;
+    let (base, current) = prior.rounds[0].clone();
+    let output = output(ctx, p);
+    store::write_snapshot(&output, &current)?;
+    let sources = Sources {
+        baseline: format!("{rev} (commit {short}), measured here"),
+        results: results_label(p.output.as_deref(), &output),
+    };
+    let mut cmp = compare::compare(&base, &current, &ctx.config, &sources);
+    cmp.notes.retain(|n| n != compare::ONE_RUN_NOTE);
+    cmp.notes.push(
+        "the first comparison is the first paired round, one short run of each build".to_string(),
+    );
+    let Some(selection) = selection(ctx, &mut cmp, p.confirm_rounds, true) else {
+        return report_comparison(ctx, &cmp, &p.outputs);
+    };
+    let outcome = confirm::confirm_candidates(
+        &mut cmp,
+        selection,
+        p.confirm_rounds,
+        seed,
+        |ids, settled| {
+            let mut m = rounds::measure_from(
+                &mut pair,
+                ids,
+                round_plan(p, seed),
+                prior,
+                settled,
+                &mut |m| note(m),
+            )?;
+            m.notes.splice(0..0, build_notes);
+            Ok(m)
+        },
+    );
+    finish(ctx, cmp, outcome, &p.outputs)
+}
+
+fn round_plan(p: &plan::Check, seed: u64) -> rounds::Plan {
+    rounds::Plan {
+        rounds: p.confirm_rounds as usize,
+        budget: Some(p.confirm_budget),
+        seed,
+    }
+}
+
 /// Measures `ids` in paired rounds: the baseline commit's build and the current build,
 /// benchmark by benchmark, in randomized order, each benchmark until it is settled.
 fn paired_rounds(
@@ -247,12 +318,23 @@ fn paired_rounds(
     seed: u64,
     settled: &mut confirm::Settled<'_>,
 ) -> Result<rounds::Measured> {
-    let short = short_commit(&checkout.commit);
     note(&format!(
-        "same-machine A/B of {} benchmark(s) in up to {} paired rounds against commit {short} (seed {seed})",
+        "same-machine A/B of {} benchmark(s) in up to {} paired rounds against commit {} (seed {seed})",
         ids.len(),
         p.confirm_rounds,
+        short_commit(&checkout.commit),
     ));
+    let (mut pair, build_notes) = build_pair(ctx, p, checkout)?;
+    let mut measured = rounds::measure(&mut pair, ids, round_plan(p, seed), settled, &mut |m| {
+        note(m)
+    })?;
+    measured.notes.splice(0..0, build_notes);
+    Ok(measured)
+}
+
+/// Both builds' bench executables, and what the report must say about them.
+fn build_pair(ctx: &Ctx, p: &plan::Check, checkout: &Checkout) -> Result<(BuildPair, Vec<String>)> {
+    let short = short_commit(&checkout.commit);
     note(&format!("building the benches of commit {short}"));
     let base_build = BenchBuild::build(
         &checkout.project_dir,
@@ -264,7 +346,7 @@ fn paired_rounds(
         warn(w);
     }
     let ab = ctx.layout.ab_dir();
-    let mut pair = BuildPair {
+    let pair = BuildPair {
         baseline: SideRuns::new(
             base_build,
             &checkout.project_dir,
@@ -293,12 +375,5 @@ fn paired_rounds(
                 .map(|w| format!("current build: {w}")),
         )
         .collect();
-    let plan = rounds::Plan {
-        rounds: p.confirm_rounds as usize,
-        budget: Some(p.confirm_budget),
-        seed,
-    };
-    let mut measured = rounds::measure(&mut pair, ids, plan, settled, &mut |m| note(m))?;
-    measured.notes.splice(0..0, build_notes);
-    Ok(measured)
+    Ok((pair, build_notes))
 }

@@ -242,6 +242,27 @@ impl BenchBuild {
         })
     }
 
+    /// The benchmark ids the user's own harness arguments select (their filter, `--exact`),
+    /// in the binaries' order: criterion's `--list` with those arguments, so that its own
+    /// matching decides, not a reimplementation of it. All ids when they give no filter.
+    pub fn user_selection(&self) -> Result<Vec<String>> {
+        let filtered = self.harness_args.iter().any(|a| !a.starts_with('-'));
+        let mut ids: Vec<String> = Vec::new();
+        for b in &self.binaries {
+            let listed = if filtered {
+                b.list_with(&self.env, &self.harness_args)?.0
+            } else {
+                b.ids.clone()
+            };
+            for id in listed {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+        Ok(ids)
+    }
+
     /// The binaries that hold benchmark `id`.
     pub fn holding<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a BenchBinary> + 'a {
         self.binaries
@@ -296,9 +317,18 @@ impl BenchBinary {
     }
 
     fn list(&self, env: &[(String, String)]) -> Result<(Vec<String>, Option<ListStyle>)> {
+        self.list_with(env, &[])
+    }
+
+    fn list_with(
+        &self,
+        env: &[(String, String)],
+        harness_args: &[String],
+    ) -> Result<(Vec<String>, Option<ListStyle>)> {
         let out = self
             .command(env)
             .args(["--bench", "--list"])
+            .args(harness_args)
             .stdin(Stdio::null())
             .output()
             .map_err(|e| Error::Command(format!("cannot run {}: {e}", self.path.display())))?;

@@ -159,9 +159,9 @@ fn worse_than_configured(r: &Row) -> bool {
 /// recorder's histogram, as in the first comparison.
 pub fn round_value(b: &Benchmark, metric: Metric) -> Option<f64> {
     match metric {
-        Metric::Throughput if !b.samples.per_iter_ns.is_empty() => Some(
-            b.throughput_per_sec(crate::stats::median(&b.samples.per_iter_ns)),
-        ),
+        Metric::Throughput if !b.samples.per_iter_ns.is_empty() => {
+            Some(b.throughput_per_sec(crate::stats::median(&b.samples.per_iter_ns)))
+        }
         _ => metric_value(b, metric),
     }
 }

@@ -109,6 +109,18 @@ pub struct Measured {
     pub notes: Vec<String>,
 }
 
+/// Rounds already measured, which later rounds continue (`check --ab`, whose first comparison
+/// is its first paired round).
+#[derive(Debug, Clone, Default)]
+pub struct Prior {
+    /// The rounds, oldest first.
+    pub rounds: Vec<(Snapshot, Snapshot)>,
+    /// How long they took.
+    pub elapsed: Duration,
+    /// How many pairs they ran.
+    pub pairs: u32,
+}
+
 /// Measures `ids` in paired rounds as `plan` says, each round in a randomized order. After
 /// each round, `decided` is asked about every benchmark still measured, with all the rounds so
 /// far; a benchmark it calls decided is not measured again, and the remaining time goes to the
@@ -121,13 +133,62 @@ pub fn measure(
     decided: &mut super::Settled<'_>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Measured> {
-    let rounds = plan.rounds;
+    measure_from(runner, ids, plan, Prior::default(), decided, progress)
+}
+
+/// The first paired round of `ids`, where a benchmark only one build has runs once on that
+/// build (so that a comparison of the round's two sides shows it as new or missing).
+pub fn first_round(
+    runner: &mut dyn PairedRunner,
+    ids: &[String],
+    seed: u64,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Prior> {
     let t0 = Instant::now();
+    progress(&format!(
+        "paired round 1 ({} benchmark(s)): the first comparison",
+        ids.len()
+    ));
+    let since = SystemTime::now() - Duration::from_millis(50);
+    let mut pairs = 0;
+    for (k, sides) in order(seed, 0, ids.len()) {
+        let mut both = true;
+        for side in sides {
+            if runner.has(side, &ids[k]) {
+                runner.run(side, &ids[k])?;
+            } else {
+                both = false;
+            }
+        }
+        pairs += u32::from(both);
+    }
+    let base = runner.collect(Side::Baseline, since)?;
+    let current = runner.collect(Side::Current, since)?;
+    Ok(Prior {
+        rounds: vec![(base, current)],
+        elapsed: t0.elapsed(),
+        pairs,
+    })
+}
+
+/// [`measure`], continuing the rounds of `prior` (counted in the plan's rounds and budget).
+pub fn measure_from(
+    runner: &mut dyn PairedRunner,
+    ids: &[String],
+    plan: Plan,
+    prior: Prior,
+    decided: &mut super::Settled<'_>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Measured> {
+    let rounds = plan.rounds;
+    let start = Instant::now();
+    let before = prior.elapsed;
+    let elapsed = || start.elapsed() + before;
     let (mut active, lacking): (Vec<&String>, Vec<&String>) = ids
         .iter()
         .partition(|id| runner.has(Side::Baseline, id) && runner.has(Side::Current, id));
     let mut out = Measured {
-        rounds: Vec::new(),
+        rounds: prior.rounds,
         benchmarks: active.len(),
         budget_spent: false,
         notes: Vec::new(),
@@ -139,11 +200,14 @@ pub fn measure(
             names.join(", ")
         ));
     }
-    let mut pairs_run = 0u32;
-    let mut round = 0;
+    let mut pairs_run = prior.pairs;
+    let mut round = out.rounds.len();
+    if round > 0 {
+        active.retain(|id| !decided(id, &out.rounds));
+    }
     loop {
-        let per_pair = t0.elapsed().checked_div(pairs_run).unwrap_or_default();
-        if !plan.another(round, t0.elapsed(), active.len(), per_pair) {
+        let per_pair = elapsed().checked_div(pairs_run).unwrap_or_default();
+        if !plan.another(round, elapsed(), active.len(), per_pair) {
             break;
         }
         progress(&format!(
@@ -273,6 +337,54 @@ mod tests {
         assert_eq!(m.rounds.len(), 5);
         let runs = |id: &str| f.log.iter().filter(|(_, i)| i == id).count();
         assert_eq!((runs("quick"), runs("slow")), (2 * 2, 5 * 2));
+    }
+
+    #[test]
+    fn a_first_round_runs_lone_benchmarks_once_and_later_rounds_continue_it() {
+        let mut f = Fake {
+            log: Vec::new(),
+            missing: "new",
+        };
+        let ids: Vec<String> = ["a", "new", "b"].map(String::from).to_vec();
+        let prior = first_round(&mut f, &ids, 3, &mut |_| {}).unwrap();
+        // `new` is missing on the baseline side: it runs on the current side only.
+        let runs = |log: &[(Side, String)], id: &str| {
+            (
+                log.iter()
+                    .filter(|(s, i)| *s == Side::Baseline && i == id)
+                    .count(),
+                log.iter()
+                    .filter(|(s, i)| *s == Side::Current && i == id)
+                    .count(),
+            )
+        };
+        assert_eq!(runs(&f.log, "new"), (0, 1));
+        assert_eq!(runs(&f.log, "a"), (1, 1));
+        assert_eq!((prior.rounds.len(), prior.pairs), (1, 2));
+        let plan = Plan {
+            rounds: 4,
+            budget: None,
+            seed: 3,
+        };
+        let mut seen = Vec::new();
+        let m = measure_from(
+            &mut f,
+            &ids,
+            plan,
+            prior,
+            &mut |id, rounds| {
+                seen.push((id.to_string(), rounds.len()));
+                id == "a"
+            },
+            &mut |_| {},
+        )
+        .unwrap();
+        // The first round counts as one of the four; `a`, decided on it, is not run again.
+        assert_eq!(m.rounds.len(), 4);
+        assert_eq!(runs(&f.log, "a"), (1, 1));
+        assert_eq!(runs(&f.log, "b"), (4, 4));
+        assert_eq!(runs(&f.log, "new"), (0, 1));
+        assert_eq!(seen[0], ("a".to_string(), 1));
     }
 
     #[test]
