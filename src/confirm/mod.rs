@@ -104,9 +104,11 @@ pub fn confirm_candidates(
     }
     let max = max_rounds as usize;
     let view: &Comparison = cmp;
-    let mut settled = |id: &str, rounds: &[(Snapshot, Snapshot)]| is_settled(view, id, rounds, max);
+    let mut settled = |id: &str, rounds: &[(Snapshot, Snapshot)], looks: usize| {
+        is_settled(view, id, rounds, looks)
+    };
     let m = measure(&ids, &mut settled)?;
-    apply(cmp, &ids, &m.rounds, max);
+    apply(cmp, &ids, &m.rounds, m.looks.clamp(1, max));
     cmp.notes.extend(m.notes.iter().cloned());
     cmp.ab = Some(crate::compare::AbRun {
         seed,
@@ -118,8 +120,9 @@ pub fn confirm_candidates(
     Ok(ids)
 }
 
-/// After each round: whether a benchmark is settled, given all the rounds so far.
-pub type Settled<'a> = dyn FnMut(&str, &[(Snapshot, Snapshot)]) -> bool + 'a;
+/// After each round: whether a benchmark is settled, given all the rounds so far and the
+/// number of looks of the sequential plan ([`rounds::Measured::looks`]).
+pub type Settled<'a> = dyn FnMut(&str, &[(Snapshot, Snapshot)], usize) -> bool + 'a;
 
 /// The benchmarks worth re-measuring: those with a gated metric that regressed, or that is
 /// inconclusive with its point estimate worse than the configured threshold.

@@ -73,6 +73,19 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// How many rounds the budget pays for, when a first round of every benchmark took
+    /// `first`: later rounds measure fewer benchmarks, so this is a floor. At least one, at
+    /// most the plan's rounds.
+    pub fn looks_within_budget(&self, first: Duration) -> usize {
+        match self.budget {
+            Some(b) if !first.is_zero() => {
+                let fits = (b.as_secs_f64() / first.as_secs_f64()).floor() as usize;
+                fits.clamp(1, self.rounds.max(1))
+            }
+            _ => self.rounds,
+        }
+    }
+
     /// Whether to measure another round after `done` rounds that took `elapsed`, when the next
     /// one has `active` benchmarks and a benchmark's pair has taken `per_pair` so far.
     pub fn another(
@@ -102,6 +115,12 @@ pub struct Measured {
     pub rounds: Vec<(Snapshot, Snapshot)>,
     /// Benchmarks measured (both builds have them).
     pub benchmarks: usize,
+    /// The looks of the sequential plan: the plan's rounds, or fewer when the first round
+    /// showed that the budget cannot pay for them all. Set from the first round's length
+    /// alone, before any decision, so the error rates of the plan hold; a plan of looks that
+    /// never come would spend its alpha on them and leave the last look nearly powerless
+    /// (docs/paired-statistics.md).
+    pub looks: usize,
     /// Whether the time budget ended the rounds while some benchmark was undecided.
     pub budget_spent: bool,
     /// What the report must say about the rounds (benchmarks one build lacks, benches left
@@ -190,6 +209,7 @@ pub fn measure_from(
     let mut out = Measured {
         rounds: prior.rounds,
         benchmarks: active.len(),
+        looks: plan.rounds,
         budget_spent: false,
         notes: Vec::new(),
     };
@@ -202,8 +222,11 @@ pub fn measure_from(
     }
     let mut pairs_run = prior.pairs;
     let mut round = out.rounds.len();
+    let mut plan = plan;
     if round > 0 {
-        active.retain(|id| !decided(id, &out.rounds));
+        plan.rounds = plan.looks_within_budget(before);
+        out.looks = plan.rounds;
+        active.retain(|id| !decided(id, &out.rounds, out.looks));
     }
     loop {
         let per_pair = elapsed().checked_div(pairs_run).unwrap_or_default();
@@ -228,7 +251,19 @@ pub fn measure_from(
         let current = runner.collect(Side::Current, since)?;
         out.rounds.push((base, current));
         round += 1;
-        active.retain(|id| !decided(id, &out.rounds));
+        if round == 1 {
+            plan.rounds = plan.looks_within_budget(elapsed());
+            out.looks = plan.rounds;
+        }
+        active.retain(|id| !decided(id, &out.rounds, out.looks));
+    }
+    if out.looks < rounds {
+        out.notes.push(format!(
+            "the budget of {} s pays for {} of the {rounds} rounds asked for at the first round's length, so the sequential plan has {} looks",
+            plan.budget.map_or(0, |b| b.as_secs()),
+            out.looks,
+            out.looks
+        ));
     }
     if !active.is_empty() && round < rounds {
         out.budget_spent = true;
@@ -282,7 +317,7 @@ mod tests {
             budget: None,
             seed: 7,
         };
-        let m = measure(&mut f, &ids, plan, &mut |_, _| false, &mut |l| {
+        let m = measure(&mut f, &ids, plan, &mut |_, _, _| false, &mut |l| {
             lines.push(l.to_string())
         })
         .unwrap();
@@ -330,7 +365,7 @@ mod tests {
             &mut f,
             &ids,
             plan,
-            &mut |id, rounds| id == "quick" && rounds.len() >= 2,
+            &mut |id, rounds, _| id == "quick" && rounds.len() >= 2,
             &mut |_| {},
         )
         .unwrap();
@@ -372,7 +407,7 @@ mod tests {
             &ids,
             plan,
             prior,
-            &mut |id, rounds| {
+            &mut |id, rounds, _| {
                 seen.push((id.to_string(), rounds.len()));
                 id == "a"
             },
@@ -410,6 +445,11 @@ mod tests {
             seed: 0,
         };
         assert!(unbounded.another(9, s(10_000), 5, s(100)));
+        // The plan's looks: what the budget pays for at the first round's length.
+        assert_eq!(plan.looks_within_budget(s(30)), 3);
+        assert_eq!(plan.looks_within_budget(s(7)), 10);
+        assert_eq!(plan.looks_within_budget(s(500)), 1);
+        assert_eq!(unbounded.looks_within_budget(s(500)), 10);
     }
 
     #[test]
@@ -427,7 +467,7 @@ mod tests {
             &mut f,
             &["new".to_string()],
             plan,
-            &mut |_, _| false,
+            &mut |_, _, _| false,
             &mut |_| {},
         )
         .unwrap();

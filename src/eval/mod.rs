@@ -472,6 +472,7 @@ other/bench             time:   [1.0 ns 1.0 ns 1.0 ns]
             let mut m = crate::confirm::rounds::Measured {
                 rounds: Vec::new(),
                 benchmarks: ids.len(),
+                looks: rounds as usize,
                 budget_spent: false,
                 notes: Vec::new(),
             };
@@ -479,7 +480,7 @@ other/bench             time:   [1.0 ns 1.0 ns 1.0 ns]
                 p(&format!("paired round {}", r + 1));
                 m.rounds
                     .push((fake_run(&[], &[])?.0, fake_run(&v.env, &[])?.0));
-                if ids.iter().all(|id| settled(id, &m.rounds)) {
+                if ids.iter().all(|id| settled(id, &m.rounds, rounds as usize)) {
                     break;
                 }
             }
