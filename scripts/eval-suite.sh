@@ -13,8 +13,11 @@
 #   e.g. scripts/eval-suite.sh 10 aa spawn=1.1 pipe-copy=1.1 -- --quick
 #        scripts/eval-suite.sh 3 aa spawn=1.3 -- --quick -- --bench spawn
 #
-# Each run's JSON report and log go to docs/eval/raw/<condition>/<UTC time>.{json,log}, so later
-# sessions add runs instead of starting over; the tally reads every run ever kept there:
+# Each run's JSON report, log and wall time (seconds) go to
+# docs/eval/raw/<set>/<condition>/<UTC time>.{json,log,time}, so later sessions add runs instead
+# of starting over; <set> is $EVAL_SET (default "default"): one name per code version and
+# settings, so that runs of different gates are never tallied together. The tally reads every
+# run ever kept there, one table per set:
 #
 #   scripts/eval-suite.sh tally
 #
@@ -43,39 +46,69 @@ def wilson(k, n, z=1.96):
 EXPECTED = {"spawn": ("spawn/clone_vfork/", "spawn/posix_spawn/"), "pipe-copy": ("pipe/copy/", "pipe/pipeline/"), "pool-dispatch": ("pool/roundtrip", "pool/pipelined_1", "pool/pipelined_2")}
 FLOORS = ("raw",)
 
+def median(xs):
+    xs = sorted(xs)
+    if not xs:
+        return None
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+def table(root):
+    print("| condition | runs failed | first comparison alone failed | injected benchmarks named | gated comparisons flagged (non-injected) | raw floors flagged | median rounds | median MDE (undecided) | median time | runs |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for cond in sorted(os.listdir(root)):
+        runs = sorted(f for f in os.listdir(os.path.join(root, cond)) if f.endswith(".json"))
+        failed = first_failed = named = injected = flagged = gated = floors_flagged = floors = 0
+        rounds, mdes, times = [], [], []
+        site = cond.split("=")[0]
+        expect = EXPECTED.get(site, ())
+        for f in runs:
+            with open(os.path.join(root, cond, f)) as fh:
+                r = json.load(fh)
+            failed += r["verdict"] == "fail"
+            if r.get("ab"):
+                rounds.append(r["ab"]["rounds"])
+            t = os.path.join(root, cond, f[:-5] + ".time")
+            if os.path.exists(t):
+                with open(t) as fh:
+                    times.append(int(fh.read().strip()))
+            by_bench = defaultdict(bool)
+            first_fail = False
+            for row in r["rows"]:
+                if row["metric"] is None or not row["gated"]:
+                    continue
+                c = row.get("confirmation") or {}
+                first = c.get("first_verdict", row["verdict"])
+                first_fail |= first == "regressed"
+                if row["verdict"] == "inconclusive" and row.get("mde") is not None:
+                    mdes.append(row["mde"])
+                b = row["benchmark"]
+                hit = any(b.startswith(p) for p in expect) and not any(x in b for x in FLOORS)
+                by_bench[b] |= row["fails"]
+                if not hit:
+                    gated += 1
+                    flagged += row["fails"]
+                if any(x in b.split("/")[-1] or x in b for x in FLOORS):
+                    floors += 1
+                    floors_flagged += row["fails"]
+            first_failed += first_fail
+            for b, fails in by_bench.items():
+                if any(b.startswith(p) for p in expect) and not any(x in b for x in FLOORS):
+                    injected += 1
+                    named += fails
+        m = median(mdes)
+        mt = median(times)
+        print(f"| {cond} | {wilson(failed, len(runs))} | {first_failed} of {len(runs)} | {wilson(named, injected)} | "
+              f"{wilson(flagged, gated)} | {wilson(floors_flagged, floors)} | {median(rounds) if rounds else '-'} | "
+              f"{'-' if m is None else f'{100*m:.0f}%'} | {'-' if mt is None else f'{int(mt)//60}:{int(mt)%60:02d}'} | {len(runs)} |")
+
 root = sys.argv[1]
 if not os.path.isdir(root):
     print("no runs kept yet under", root)
     sys.exit(0)
-print("| condition | runs failed | injected benchmarks named | gated comparisons flagged (non-injected) | raw floors flagged | runs |")
-print("|---|---|---|---|---|---|")
-for cond in sorted(os.listdir(root)):
-    runs = sorted(f for f in os.listdir(os.path.join(root, cond)) if f.endswith(".json"))
-    failed = named = injected = flagged = gated = floors_flagged = floors = 0
-    site = cond.split("=")[0]
-    expect = EXPECTED.get(site, ())
-    for f in runs:
-        with open(os.path.join(root, cond, f)) as fh:
-            r = json.load(fh)
-        failed += r["verdict"] == "fail"
-        by_bench = defaultdict(bool)
-        for row in r["rows"]:
-            if row["metric"] is None or not row["gated"]:
-                continue
-            b = row["benchmark"]
-            hit = any(b.startswith(p) for p in expect) and not any(x in b for x in FLOORS)
-            by_bench[b] |= row["fails"]
-            if not hit:
-                gated += 1
-                flagged += row["fails"]
-            if any(x in b.split("/")[-1] or x in b for x in FLOORS):
-                floors += 1
-                floors_flagged += row["fails"]
-        for b, fails in by_bench.items():
-            if any(b.startswith(p) for p in expect) and not any(x in b for x in FLOORS):
-                injected += 1
-                named += fails
-    print(f"| {cond} | {wilson(failed, len(runs))} | {wilson(named, injected)} | {wilson(flagged, gated)} | {wilson(floors_flagged, floors)} | {len(runs)} |")
+for s in sorted(os.listdir(root)):
+    print(f"\n### {s}\n")
+    table(os.path.join(root, s))
 PY
 }
 
@@ -101,11 +134,12 @@ done
 bench_args=("$@")
 [ "${#conditions[@]}" -gt 0 ] || { echo "eval-suite: name at least one condition" >&2; exit 2; }
 
+set=${EVAL_SET:-default}
 cargo build --release --quiet
 bin=target/release/perfgate
 for i in $(seq 1 "$n"); do
     for cond in "${conditions[@]}"; do
-        dir="$raw/$cond"
+        dir="$raw/$set/$cond"
         mkdir -p "$dir"
         stamp=$(date -u +%Y%m%dT%H%M%SZ)
         env_args=()
@@ -115,6 +149,7 @@ for i in $(seq 1 "$n"); do
         "$bin" check --ab HEAD --format json "${env_args[@]}" "${check_args[@]}" -- --features inject "${bench_args[@]}" \
             >"$dir/$stamp.json" 2>"$dir/$stamp.log" || rc=$?
         secs=$(($(date +%s) - start))
+        echo "$secs" >"$dir/$stamp.time"
         if [ "$rc" -ge 2 ]; then
             echo "run $i, $cond: perfgate check exited $rc; see $dir/$stamp.log" >&2
             exit 2
