@@ -223,6 +223,28 @@ fn check_confirms_a_real_regression_and_overturns_a_false_one() {
         text.contains("fixture/sized/64") && !text.contains("standalone"),
         "{text}"
     );
+
+    // A one-run stored baseline is not comparable, which is known before measuring anything:
+    // no whole-suite run, the A/B against the commit the baseline records decides.
+    let out = check_with(
+        dir,
+        &["--baseline", "base.json", "--confirm-rounds", "8"],
+        &["fixture/sum"],
+    );
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{text}\n{err}");
+    assert!(
+        text.contains("not comparable here (") && text.contains("a baseline measured in one run"),
+        "{text}"
+    );
+    assert!(text.contains("confirmed in "), "{text}");
+    assert!(!err.contains("building and listing"), "a suite run: {err}");
+    // The baseline side is the baseline's commit, not the enclosing repository's HEAD.
+    let short = &base_commit.to_string()[..12];
+    assert!(
+        text.contains(&format!("measured here (commit {short})")),
+        "{text}"
+    );
 }
 
 #[test]

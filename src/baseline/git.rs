@@ -45,6 +45,20 @@ pub fn info(dir: &Path) -> Option<GitInfo> {
     })
 }
 
+/// Metadata of `commit` in the repository containing `dir`, as a clean checkout of it (a
+/// checkout of another commit has no `.git` of its own: discovering from it would find the
+/// enclosing repository's HEAD instead).
+pub fn commit_info(dir: &Path, commit: &str) -> Option<GitInfo> {
+    let repo = Repository::discover(dir).ok()?;
+    let c = repo.revparse_single(commit).ok()?.peel_to_commit().ok()?;
+    Some(GitInfo {
+        commit: c.id().to_string(),
+        branch: None,
+        dirty: false,
+        commit_time: rfc3339(c.time().seconds()),
+    })
+}
+
 /// Whether tracked files differ from HEAD (untracked files do not count: build output and
 /// scratch files should not block a baseline refresh).
 pub fn is_dirty(repo: &Repository) -> Result<bool> {

@@ -29,6 +29,26 @@ pub(super) fn run(ctx: &Ctx, p: plan::Check) -> Result<i32> {
     let machine = Machine::current();
     let testbed = machine::testbed(p.bench.testbed.as_deref(), &machine);
     let loaded = load_baseline(ctx, &p.source, &testbed)?;
+    if p.results.is_none()
+        && p.confirm_rounds > 0
+        && let Some(why) = not_comparable_in_advance(ctx, &loaded.snapshot, &machine)
+        && let Some(reference) = reference(&loaded)
+    {
+        let checkout = worktree::prepare(ctx.cwd(), &reference, &ctx.layout.ab_dir())?;
+        let short = short_commit(&checkout.commit);
+        let note = format!(
+            "the stored baseline ({}) is not comparable here ({}): every gated benchmark is judged on a same-machine A/B against its commit {short}, with no whole-suite run",
+            loaded.label,
+            why.join(", ")
+        );
+        return run_ab_paired(
+            ctx,
+            &p,
+            &format!("the baseline's commit {short}, measured here"),
+            &checkout,
+            note,
+        );
+    }
     let (base, label) = (loaded.snapshot, loaded.label);
     let (current, results) = match &p.results {
         Some(r) => (store::read_snapshot(r)?, r.display().to_string()),
@@ -47,8 +67,6 @@ pub(super) fn run(ctx: &Ctx, p: plan::Check) -> Result<i32> {
     let Some(selection) = selection(ctx, &mut cmp, p.confirm_rounds, false) else {
         return report_comparison(ctx, &cmp, &p.outputs);
     };
-    // The reference build: the revision the baseline was read at (with `--baseline-ref`,
-    // typically the pull request's merge-base), else the commit the baseline records.
     let reference = match (&loaded.rev, &base.git) {
         (Some(rev), _) => rev.clone(),
         (None, Some(g)) => {
@@ -80,6 +98,44 @@ pub(super) fn run(ctx: &Ctx, p: plan::Check) -> Result<i32> {
         },
     );
     finish(ctx, cmp, outcome, &p.outputs)
+}
+
+/// The reference build: the revision the baseline was read at (with `--baseline-ref`,
+/// typically the pull request's merge-base), else the commit the baseline records.
+fn reference(loaded: &super::Loaded) -> Option<String> {
+    loaded
+        .rev
+        .clone()
+        .or_else(|| loaded.snapshot.git.as_ref().map(|g| g.commit.clone()))
+}
+
+/// Why every gated benchmark will be judged on the A/B whatever the first comparison says
+/// (`ab = "always"`, or `"auto"` on a shared runner, on another machine, or against a one-run
+/// baseline): then the whole-suite run that the first comparison needs is skipped. `None`
+/// when the first comparison decides (the candidates, or noise too high to gate).
+fn not_comparable_in_advance(
+    ctx: &Ctx,
+    base: &Snapshot,
+    machine: &Machine,
+) -> Option<Vec<&'static str>> {
+    use crate::config::AbMode;
+    let mut why = Vec::new();
+    match ctx.config.ab {
+        AbMode::Off | AbMode::Candidates => return None,
+        AbMode::Always => why.push("ab = \"always\""),
+        AbMode::Auto => {
+            if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+                why.push("a shared CI runner");
+            }
+            if !base.machine.differences(machine).is_empty() {
+                why.push("a machine that differs from the baseline's");
+            }
+            if !base.benchmarks.is_empty() && base.benchmarks.iter().all(|b| b.noise.is_none()) {
+                why.push("a baseline measured in one run");
+            }
+        }
+    }
+    (!why.is_empty()).then_some(why)
 }
 
 /// Reports the comparison, and an error of the paired rounds in its headline (exit 2): the
@@ -190,7 +246,11 @@ fn run_ab(ctx: &Ctx, p: &plan::Check, rev: &str) -> Result<i32> {
             crate::config::AbMode::Auto | crate::config::AbMode::Always
         )
     {
-        return run_ab_paired(ctx, p, rev, &checkout);
+        let label = format!(
+            "{rev} (commit {}), measured here",
+            short_commit(&checkout.commit)
+        );
+        return run_ab_paired(ctx, p, &label, &checkout, String::new());
     }
     let short = short_commit(&checkout.commit);
     note(&format!(
@@ -237,12 +297,14 @@ fn run_side(ctx: &Ctx, p: &plan::Check, checkout: &Checkout) -> Result<Snapshot>
     let ab = ctx.layout.ab_dir();
     let mut b = p.bench.clone();
     b.criterion_dir = Some(ab.join("criterion-base"));
-    suite::run_suite(
+    let mut snap = suite::run_suite(
         &b,
         &ab.join("base.json"),
         &checkout.project_dir,
         &base_env(ctx, p)?,
-    )
+    )?;
+    snap.git = git::commit_info(ctx.cwd(), &checkout.commit);
+    Ok(snap)
 }
 
 /// `check --ab REF` when every gated benchmark is judged on the A/B (`ab = "auto"` or
@@ -250,10 +312,15 @@ fn run_side(ctx: &Ctx, p: &plan::Check, checkout: &Checkout) -> Result<Snapshot>
 /// replace. The first paired round of every benchmark is the first comparison; the sequential
 /// rounds continue from it, counted in the same plan and budget. Two suite runs of the
 /// flagship suite took about 3:20 of such a check before the rounds began.
-fn run_ab_paired(ctx: &Ctx, p: &plan::Check, rev: &str, checkout: &Checkout) -> Result<i32> {
-    let short = short_commit(&checkout.commit);
+fn run_ab_paired(
+    ctx: &Ctx,
+    p: &plan::Check,
+    baseline_label: &str,
+    checkout: &Checkout,
+    why: String,
+) -> Result<i32> {
     note(&format!(
-        "measuring {rev} (commit {short}) and the current code on this machine, in paired rounds"
+        "measuring {baseline_label} and the current code on this machine, in paired rounds"
     ));
     let (mut pair, build_notes) = build_pair(ctx, p, checkout)?;
     let mut ids = pair.current.build.user_selection()?;
@@ -264,15 +331,19 @@ fn run_ab_paired(ctx: &Ctx, p: &plan::Check, rev: &str, checkout: &Checkout) -> 
     }
     let seed = seed(p);
     let prior = rounds::first_round(&mut pair, &ids, seed, &mut |m| note(m))?;
-    let (base, current) = prior.rounds[0].clone();
+    let (mut base, current) = prior.rounds[0].clone();
+    base.git = git::commit_info(ctx.cwd(), &checkout.commit);
     let output = output(ctx, p);
     store::write_snapshot(&output, &current)?;
     let sources = Sources {
-        baseline: format!("{rev} (commit {short}), measured here"),
+        baseline: baseline_label.to_string(),
         results: results_label(p.output.as_deref(), &output),
     };
     let mut cmp = compare::compare(&base, &current, &ctx.config, &sources);
     cmp.notes.retain(|n| n != compare::ONE_RUN_NOTE);
+    if !why.is_empty() {
+        cmp.notes.push(why);
+    }
     cmp.notes.push(
         "the first comparison is the first paired round, one short run of each build".to_string(),
     );
