@@ -54,12 +54,12 @@ def median(xs):
     return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 
 def table(root):
-    print("| condition | runs failed | first comparison alone failed | injected benchmarks named | gated comparisons flagged (non-injected) | raw floors flagged | median rounds | median MDE (undecided) | median time | runs |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| condition | runs failed | first comparison alone failed | injected benchmarks named | gated comparisons flagged (non-injected) | raw floors flagged | median rounds | median MDE (undecided) | median MDE / threshold | median time | runs |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for cond in sorted(os.listdir(root)):
         runs = sorted(f for f in os.listdir(os.path.join(root, cond)) if f.endswith(".json"))
         failed = first_failed = named = injected = flagged = gated = floors_flagged = floors = 0
-        rounds, mdes, times = [], [], []
+        rounds, mdes, mde_ratios, times = [], [], [], []
         site = cond.split("=")[0]
         expect = EXPECTED.get(site, ())
         for f in runs:
@@ -82,6 +82,8 @@ def table(root):
                 first_fail |= first == "regressed"
                 if row["verdict"] == "inconclusive" and row.get("mde") is not None:
                     mdes.append(row["mde"])
+                    if row.get("threshold"):
+                        mde_ratios.append(row["mde"] / abs(row["threshold"]))
                 b = row["benchmark"]
                 hit = any(b.startswith(p) for p in expect) and not any(x in b for x in FLOORS)
                 by_bench[b] |= row["fails"]
@@ -100,7 +102,7 @@ def table(root):
         mt = median(times)
         print(f"| {cond} | {wilson(failed, len(runs))} | {first_failed} of {len(runs)} | {wilson(named, injected)} | "
               f"{wilson(flagged, gated)} | {wilson(floors_flagged, floors)} | {median(rounds) if rounds else '-'} | "
-              f"{'-' if m is None else f'{100*m:.0f}%'} | {'-' if mt is None else f'{int(mt)//60}:{int(mt)%60:02d}'} | {len(runs)} |")
+              f"{'-' if m is None else f'{100*m:.0f}%'} | {'-' if not mde_ratios else f'{median(mde_ratios):.1f}x'} | {'-' if mt is None else f'{int(mt)//60}:{int(mt)%60:02d}'} | {len(runs)} |")
 
 root = sys.argv[1]
 if not os.path.isdir(root):
