@@ -320,7 +320,7 @@ fn run_ab_paired(
     why: String,
 ) -> Result<i32> {
     note(&format!(
-        "measuring {baseline_label} and the current code on this machine, in paired rounds"
+        "same-machine A/B in paired rounds: {baseline_label}, against the current code"
     ));
     let (mut pair, build_notes) = build_pair(ctx, p, checkout)?;
     let mut ids = pair.current.build.user_selection()?;

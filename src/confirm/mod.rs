@@ -108,8 +108,12 @@ pub fn confirm_candidates(
         is_settled(view, id, rounds, looks)
     };
     let m = measure(&ids, &mut settled)?;
-    apply(cmp, &ids, &m.rounds, m.looks.clamp(1, max));
+    let looks = m.looks.clamp(1, max);
+    apply(cmp, &ids, &m.rounds, looks);
     cmp.notes.extend(m.notes.iter().cloned());
+    if let Some(note) = undecidable_plan_note(looks, cmp.alpha) {
+        cmp.notes.push(note);
+    }
     cmp.ab = Some(crate::compare::AbRun {
         seed,
         rounds: m.rounds.len(),
@@ -118,6 +122,19 @@ pub fn confirm_candidates(
         budget_spent: m.budget_spent,
     });
     Ok(ids)
+}
+
+/// Said when a plan of `looks` rounds can decide nothing at `alpha`: the signed-rank test
+/// needs a minimum of rounds (docs/paired-statistics.md), and a budget that pays for fewer
+/// leaves every re-measured row inconclusive, which a user must be told in plain words.
+fn undecidable_plan_note(looks: usize, alpha: f64) -> Option<String> {
+    let last = Sequential::new(looks, alpha)?.alpha_at(looks);
+    (last <= 0.0).then(|| {
+        format!(
+            "only {looks} paired round(s) fit the budget, and the rank test needs at least {} to decide anything at alpha {alpha}: every re-measured row stays inconclusive (raise --confirm-budget, or gate fewer benchmarks)",
+            crate::stats::paired::min_deciding_rounds(alpha)
+        )
+    })
 }
 
 /// After each round: whether a benchmark is settled, given all the rounds so far and the
@@ -373,6 +390,17 @@ mod tests {
         assert_eq!(r.mde, None);
         let r = judged(&DRIFT[..0], |_| 0.7);
         assert_eq!(r.remeasure, Some(Remeasure::TooFewRounds(0)));
+    }
+
+    #[test]
+    fn a_plan_too_short_to_decide_is_said() {
+        let note = undecidable_plan_note(4, 0.05).unwrap();
+        assert!(
+            note.starts_with("only 4 paired round(s) fit the budget"),
+            "{note}"
+        );
+        assert!(note.contains("at least 6"), "{note}");
+        assert_eq!(undecidable_plan_note(12, 0.05), None);
     }
 
     #[test]
