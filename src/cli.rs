@@ -265,9 +265,10 @@ pub struct CheckArgs {
     pub confirm_rounds: u32,
     /// Time for the paired rounds, in seconds: a limit; the rounds stop when the next one would
     /// overrun it, and the report says which benchmarks were left undecided. The first round
-    /// also fixes how many looks the sequential plan has. The default fits a `check --ab` of the
-    /// flagship suite, both builds cached, in about 2.5 times the suite's own run (docs/noise.md).
-    #[arg(long, value_name = "SECONDS", default_value_t = 240, value_parser = clap::value_parser!(u64).range(1..))]
+    /// also fixes how many looks the sequential plan has. The default pays for about 9 rounds
+    /// of the whole flagship suite here, the fewest at which the rank test decides a clear
+    /// change with a round to spare (docs/eval/README.md).
+    #[arg(long, value_name = "SECONDS", default_value_t = 480, value_parser = clap::value_parser!(u64).range(1..))]
     pub confirm_budget: u64,
     /// Seed of the paired rounds' randomized order (default: drawn from the clock; the report
     /// gives the seed, so a run can be repeated).
