@@ -10,8 +10,8 @@
 #   pool-dispatch=F     queueing a pool task F times as long (pool/* fail)
 #
 #   scripts/eval-suite.sh N CONDITION... [-- perfgate check arguments [-- cargo bench arguments]]
-#   e.g. scripts/eval-suite.sh 10 aa spawn=1.1 pipe-copy=1.1 -- --quick
-#        scripts/eval-suite.sh 3 aa spawn=1.3 -- --quick -- --bench spawn
+#   e.g. EVAL_SET=my-set scripts/eval-suite.sh 10 aa spawn=1.35 pipe-copy=1.3 pool-dispatch=1.3
+#        EVAL_SET=spawn-only scripts/eval-suite.sh 3 aa spawn=1.35 -- --confirm-budget 300 -- --bench spawn
 #
 # Each run's JSON report, log and wall time (seconds) go to
 # docs/eval/raw/<set>/<condition>/<UTC time>.{json,log,time}, so later sessions add runs instead
