@@ -536,6 +536,39 @@ fn a_hostile_testbed_from_the_environment_is_refused_too() {
     );
 }
 
+/// The commit a baseline records is what `check` checks out and measures against: a revspec
+/// there would let the file pick the reference build (`HEAD`: the code under test itself).
+#[test]
+fn a_baseline_commit_that_is_not_a_full_id_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, res) = good_pair(tmp.path());
+    for commit in [
+        "HEAD",
+        "main",
+        ":/fix",
+        "0123456789abcdef",
+        "ABCDEF0123456789ABCDEF0123456789ABCDEF01",
+    ] {
+        let mut s = snapshot(
+            SnapshotKind::Baseline,
+            vec![bench("g/a", samples(1, 30, 1000.0, 0.01), None, None)],
+        );
+        s.git = Some(perfgate::baseline::schema::GitInfo {
+            commit: commit.into(),
+            branch: None,
+            dirty: false,
+            commit_time: "2026-11-24T00:00:00Z".into(),
+        });
+        let path = tmp.path().join("rev.json");
+        write(&path, &s);
+        assert_input_error(
+            &compare(tmp.path(), &path, &res),
+            "rev.json",
+            "is not a full commit id",
+        );
+    }
+}
+
 #[test]
 fn control_characters_from_files_are_shown_not_obeyed() {
     let tmp = tempfile::tempdir().unwrap();

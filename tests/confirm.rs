@@ -296,6 +296,16 @@ fn the_baseline_commit_is_checked_out_beside_the_work_tree_and_reused() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("no-such-ref"), "{e}");
+    // A `target` that is a symbolic link (say, committed by the pull request under test) would
+    // put the checkout wherever it points: refused, and nothing is written there.
+    let outside = tmp.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, repo_dir.join("target")).unwrap();
+    let e = prepare(&repo_dir, "HEAD~1", &repo_dir.join("target/perfgate/ab"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("is a symbolic link"), "{e}");
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
 }
 
 /// The rounds' invocation of a bench executable works on criterion 0.3, 0.5 and 0.8 with the

@@ -134,8 +134,24 @@ fn check_time(what: &str, v: f64) -> std::result::Result<(), String> {
     }
 }
 
-/// Checks what the schema alone cannot: unique sorted ids, finite positive times, lengths.
+/// Whether `s` is a full git object id (SHA-1 or SHA-256, lowercase hex).
+pub fn is_full_object_id(s: &str) -> bool {
+    matches!(s.len(), 40 | 64) && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Checks what the schema alone cannot: unique sorted ids, finite positive times, lengths, and
+/// a recorded commit that is a full object id. The commit is what `check` checks out and
+/// measures against, so a revspec there (`HEAD`, `main`, `:/message`) would let the file choose
+/// the reference build, for example the code under test itself.
 pub fn validate(s: &Snapshot) -> std::result::Result<(), String> {
+    if let Some(g) = &s.git
+        && !is_full_object_id(&g.commit)
+    {
+        return Err(format!(
+            "git.commit {:?} is not a full commit id (40 or 64 lowercase hex digits)",
+            g.commit
+        ));
+    }
     for pair in s.benchmarks.windows(2) {
         if pair[0].id >= pair[1].id {
             return Err(format!(

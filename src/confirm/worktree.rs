@@ -50,6 +50,12 @@ pub fn prepare(dir: &Path, rev: &str, cache: &Path) -> Result<Checkout> {
     let rel = here.strip_prefix(&workdir).unwrap_or(Path::new(""));
     // libgit2 resolves a relative target directory against the repository, not this process.
     let cache = std::path::absolute(cache).map_err(|e| Error::io(cache, e))?;
+    for root in [repo.workdir().map(Path::to_path_buf), Some(workdir.clone())]
+        .into_iter()
+        .flatten()
+    {
+        refuse_symlinks(&root, &cache)?;
+    }
     let dest = cache.join(format!(
         "src-{}",
         crate::baseline::git::short_oid(commit.id())
@@ -81,4 +87,30 @@ pub fn prepare(dir: &Path, rev: &str, cache: &Path) -> Result<Checkout> {
         commit: id,
         project_dir: dest.join(rel),
     })
+}
+
+/// Refuses a cache directory reached through a symbolic link inside the work tree: a
+/// committed `target` symlink would otherwise put the checkout, and everything built and run
+/// there, wherever it points. A cache outside the work tree (a `CARGO_TARGET_DIR` the user
+/// chose) is theirs to arrange.
+fn refuse_symlinks(workdir: &Path, cache: &Path) -> Result<()> {
+    let Ok(rel) = cache.strip_prefix(workdir) else {
+        return Ok(());
+    };
+    let mut p = workdir.to_path_buf();
+    for c in rel.components() {
+        p.push(c);
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(Error::Git(format!(
+                    "refusing to check out the baseline commit under {}: {} is a symbolic link",
+                    cache.display(),
+                    p.display()
+                )));
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    Ok(())
 }
