@@ -128,6 +128,14 @@ pub enum Throughput {
     },
 }
 
+impl Snapshot {
+    /// Whether no benchmark stores run-to-run noise: a baseline made from one run, against
+    /// which a drift between runs reads as a change.
+    pub fn stores_no_noise(&self) -> bool {
+        !self.benchmarks.is_empty() && self.benchmarks.iter().all(|b| b.noise.is_none())
+    }
+}
+
 impl Throughput {
     /// The amount per iteration and its unit, for reporting a rate (`<unit>/s`).
     /// Elements-and-bytes reports bytes, which is what criterion plots.

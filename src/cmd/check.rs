@@ -29,12 +29,13 @@ pub(super) fn run(ctx: &Ctx, p: plan::Check) -> Result<i32> {
     let machine = Machine::current();
     let testbed = machine::testbed(p.bench.testbed.as_deref(), &machine);
     let loaded = load_baseline(ctx, &p.source, &testbed)?;
+    let reference = reference(&loaded);
     if p.results.is_none()
         && p.confirm_rounds > 0
         && let Some(why) = not_comparable_in_advance(ctx, &loaded.snapshot, &machine)
-        && let Some(reference) = reference(&loaded)
+        && let Some(reference) = &reference
     {
-        let checkout = worktree::prepare(ctx.cwd(), &reference, &ctx.layout.ab_dir())?;
+        let checkout = worktree::prepare(ctx.cwd(), reference, &ctx.layout.ab_dir())?;
         let short = short_commit(&checkout.commit);
         let note = format!(
             "the stored baseline ({}) is not comparable here ({}): every gated benchmark is judged on a same-machine A/B against its commit {short}, with no whole-suite run",
@@ -67,24 +68,13 @@ pub(super) fn run(ctx: &Ctx, p: plan::Check) -> Result<i32> {
     let Some(selection) = selection(ctx, &mut cmp, p.confirm_rounds, false) else {
         return report_comparison(ctx, &cmp, &p.outputs);
     };
-    let reference = match (&loaded.rev, &base.git) {
-        (Some(rev), _) => rev.clone(),
-        (None, Some(g)) => {
-            if g.dirty {
-                warn(
-                    "the baseline was measured with uncommitted changes; its commit is re-measured as committed",
-                );
-            }
-            g.commit.clone()
-        }
-        (None, None) => {
-            // Said in the report, not only on stderr: the verdicts then rest on a stored
-            // baseline that may not be comparable.
-            let note = "the baseline records no commit, so nothing can be re-measured against it: the verdicts rest on the comparison with the stored baseline";
-            warn(note);
-            cmp.notes.push(note.to_string());
-            return report_comparison(ctx, &cmp, &p.outputs);
-        }
+    let Some(reference) = reference else {
+        // Said in the report, not only on stderr: the verdicts then rest on a stored
+        // baseline that may not be comparable.
+        let note = "the baseline records no commit, so nothing can be re-measured against it: the verdicts rest on the comparison with the stored baseline";
+        warn(note);
+        cmp.notes.push(note.to_string());
+        return report_comparison(ctx, &cmp, &p.outputs);
     };
     let seed = seed(&p);
     let outcome = confirm::confirm_candidates(
@@ -102,11 +92,18 @@ pub(super) fn run(ctx: &Ctx, p: plan::Check) -> Result<i32> {
 
 /// The reference build: the revision the baseline was read at (with `--baseline-ref`,
 /// typically the pull request's merge-base), else the commit the baseline records.
+/// Warns when that commit was measured with uncommitted changes.
 fn reference(loaded: &super::Loaded) -> Option<String> {
-    loaded
-        .rev
-        .clone()
-        .or_else(|| loaded.snapshot.git.as_ref().map(|g| g.commit.clone()))
+    if let Some(rev) = &loaded.rev {
+        return Some(rev.clone());
+    }
+    let g = loaded.snapshot.git.as_ref()?;
+    if g.dirty {
+        warn(
+            "the baseline was measured with uncommitted changes; its commit is re-measured as committed",
+        );
+    }
+    Some(g.commit.clone())
 }
 
 /// Why every gated benchmark will be judged on the A/B whatever the first comparison says
@@ -119,23 +116,21 @@ fn not_comparable_in_advance(
     machine: &Machine,
 ) -> Option<Vec<&'static str>> {
     use crate::config::AbMode;
-    let mut why = Vec::new();
-    match ctx.config.ab {
+    let why = match ctx.config.ab {
         AbMode::Off | AbMode::Candidates => return None,
-        AbMode::Always => why.push("ab = \"always\""),
-        AbMode::Auto => {
-            if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-                why.push("a shared CI runner");
-            }
-            if !base.machine.differences(machine).is_empty() {
-                why.push("a machine that differs from the baseline's");
-            }
-            if !base.benchmarks.is_empty() && base.benchmarks.iter().all(|b| b.noise.is_none()) {
-                why.push("a baseline measured in one run");
-            }
-        }
-    }
+        AbMode::Always => vec!["ab = \"always\""],
+        AbMode::Auto => confirm::not_comparable(
+            shared_runner(),
+            !base.machine.differences(machine).is_empty(),
+            base.stores_no_noise(),
+        ),
+    };
     (!why.is_empty()).then_some(why)
+}
+
+/// Whether this runs on a shared CI runner (GitHub Actions).
+fn shared_runner() -> bool {
+    crate::report::github::GithubEnv::from_env().active
 }
 
 /// Reports the comparison, and an error of the paired rounds in its headline (exit 2): the
@@ -176,8 +171,7 @@ fn selection(
         AbMode::Candidates => Some(confirm::Selection::Candidates),
         AbMode::Auto if measured_here => Some(confirm::Selection::All),
         AbMode::Auto => {
-            let shared = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
-            let (sel, why) = confirm::auto_selection(cmp, shared);
+            let (sel, why) = confirm::auto_selection(cmp, shared_runner());
             if !why.is_empty() {
                 cmp.notes.push(format!(
                     "the stored baseline is not comparable here ({}): every gated benchmark is judged on a same-machine A/B",

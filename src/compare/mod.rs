@@ -297,7 +297,7 @@ pub fn compare(
         ab: None,
         error: None,
     };
-    if !baseline.benchmarks.is_empty() && baseline.benchmarks.iter().all(|b| b.noise.is_none()) {
+    if baseline.stores_no_noise() {
         cmp.notes.push(ONE_RUN_NOTE.to_string());
     }
     cmp.recount();

@@ -47,16 +47,11 @@ pub enum Selection {
 /// one run (no stored noise), or too noisy to gate for some gated metric. The reasons are
 /// returned for the report.
 pub fn auto_selection(cmp: &Comparison, shared_runner: bool) -> (Selection, Vec<&'static str>) {
-    let mut why = Vec::new();
-    if shared_runner {
-        why.push("a shared CI runner");
-    }
-    if !cmp.machine_mismatch.is_empty() {
-        why.push("a machine that differs from the baseline's");
-    }
-    if cmp.notes.iter().any(|n| n == crate::compare::ONE_RUN_NOTE) {
-        why.push("a baseline measured in one run");
-    }
+    let mut why = not_comparable(
+        shared_runner,
+        !cmp.machine_mismatch.is_empty(),
+        cmp.notes.iter().any(|n| n == crate::compare::ONE_RUN_NOTE),
+    );
     if cmp.rows.iter().any(|r| r.gated && r.noise_capped) {
         why.push("benchmarks too noisy to gate against the stored baseline");
     }
@@ -66,6 +61,25 @@ pub fn auto_selection(cmp: &Comparison, shared_runner: bool) -> (Selection, Vec<
         Selection::All
     };
     (sel, why)
+}
+
+/// The reasons a stored baseline is not comparable that are known before anything is
+/// measured (a shared runner, another machine, a one-run baseline), for the report. `check`
+/// asks before its first run, to skip a suite run whose numbers could not decide; the rest of
+/// [`auto_selection`] needs the comparison.
+pub fn not_comparable(
+    shared_runner: bool,
+    other_machine: bool,
+    one_run_baseline: bool,
+) -> Vec<&'static str> {
+    [
+        (shared_runner, "a shared CI runner"),
+        (other_machine, "a machine that differs from the baseline's"),
+        (one_run_baseline, "a baseline measured in one run"),
+    ]
+    .into_iter()
+    .filter_map(|(yes, why)| yes.then_some(why))
+    .collect()
 }
 
 /// The benchmarks a selection measures.
