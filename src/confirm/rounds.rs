@@ -168,13 +168,32 @@ pub fn first_round(
         "paired round 1 ({} benchmark(s)): the first comparison",
         ids.len()
     ));
+    let ids: Vec<&String> = ids.iter().collect();
+    let ((base, current), pairs) = one_round(runner, &ids, seed, 0)?;
+    Ok(Prior {
+        rounds: vec![(base, current)],
+        elapsed: t0.elapsed(),
+        pairs,
+    })
+}
+
+/// Round `round` of `ids` in its randomized order: each benchmark on each side that has it,
+/// the two back to back. Returns both sides' results and how many benchmarks ran on both.
+fn one_round(
+    runner: &mut dyn PairedRunner,
+    ids: &[&String],
+    seed: u64,
+    round: usize,
+) -> Result<((Snapshot, Snapshot), u32)> {
+    // File times come from the kernel's coarse clock, which can lag the precise clock by a
+    // tick or two.
     let since = SystemTime::now() - Duration::from_millis(50);
     let mut pairs = 0;
-    for (k, sides) in order(seed, 0, ids.len()) {
+    for (k, sides) in order(seed, round, ids.len()) {
         let mut both = true;
         for side in sides {
-            if runner.has(side, &ids[k]) {
-                runner.run(side, &ids[k])?;
+            if runner.has(side, ids[k]) {
+                runner.run(side, ids[k])?;
             } else {
                 both = false;
             }
@@ -183,11 +202,7 @@ pub fn first_round(
     }
     let base = runner.collect(Side::Baseline, since)?;
     let current = runner.collect(Side::Current, since)?;
-    Ok(Prior {
-        rounds: vec![(base, current)],
-        elapsed: t0.elapsed(),
-        pairs,
-    })
+    Ok(((base, current), pairs))
 }
 
 /// [`measure`], continuing the rounds of `prior` (counted in the plan's rounds and budget).
@@ -238,18 +253,9 @@ pub fn measure_from(
             round + 1,
             active.len()
         ));
-        // File times come from the kernel's coarse clock, which can lag the precise clock by a
-        // tick or two.
-        let since = SystemTime::now() - Duration::from_millis(50);
-        for (k, sides) in order(plan.seed, round, active.len()) {
-            for side in sides {
-                runner.run(side, active[k])?;
-            }
-            pairs_run += 1;
-        }
-        let base = runner.collect(Side::Baseline, since)?;
-        let current = runner.collect(Side::Current, since)?;
-        out.rounds.push((base, current));
+        let (results, pairs) = one_round(runner, &active, plan.seed, round)?;
+        pairs_run += pairs;
+        out.rounds.push(results);
         round += 1;
         if round == 1 {
             plan.rounds = plan.looks_within_budget(elapsed());
