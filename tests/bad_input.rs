@@ -541,7 +541,8 @@ fn a_hostile_testbed_from_the_environment_is_refused_too() {
 #[test]
 fn a_baseline_commit_that_is_not_a_full_id_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
-    let (_, res) = good_pair(tmp.path());
+    let (base, res) = good_pair(tmp.path());
+    let mut s = perfgate::baseline::store::read_snapshot(&base).unwrap();
     for commit in [
         "HEAD",
         "main",
@@ -549,10 +550,6 @@ fn a_baseline_commit_that_is_not_a_full_id_is_refused() {
         "0123456789abcdef",
         "ABCDEF0123456789ABCDEF0123456789ABCDEF01",
     ] {
-        let mut s = snapshot(
-            SnapshotKind::Baseline,
-            vec![bench("g/a", samples(1, 30, 1000.0, 0.01), None, None)],
-        );
         s.git = Some(perfgate::baseline::schema::GitInfo {
             commit: commit.into(),
             branch: None,
