@@ -158,6 +158,17 @@ fn check_confirms_a_real_regression_and_overturns_a_false_one() {
     let ratios = sum["confirmation"]["ratios"].as_array().unwrap();
     assert_eq!(ratios.len(), n, "{sum}");
     assert!(ratios.iter().all(|r| r.as_f64().unwrap() < 0.5), "{sum}");
+    // Fresh rounds replicated it: a replication plan of 16 looks confirms so clear a
+    // regression at its first deciding look, the 9th.
+    let rep = &sum["confirmation"]["replication"];
+    assert_eq!(rep["confirmed"], true, "{sum}");
+    let k = rep["rounds"].as_u64().unwrap() as usize;
+    assert_eq!(
+        (k, rep["ratios"].as_array().unwrap().len()),
+        (9, 9),
+        "{sum}"
+    );
+    assert!(rep["change"].as_f64().unwrap() < -0.5, "{sum}");
     assert_eq!(report["ab"]["seed"], 1, "{report}");
     assert_eq!(
         report["ab"]["all"], true,
@@ -183,7 +194,7 @@ fn check_confirms_a_real_regression_and_overturns_a_false_one() {
                 .join("bench.log"),
         )
         .unwrap();
-        for (id, runs) in [("fixture/sum", n), ("standalone", m)] {
+        for (id, runs) in [("fixture/sum", n + k), ("standalone", m)] {
             let got = log
                 .lines()
                 .filter(|l| l.starts_with(&format!("Benchmarking {id}: Analyzing")))

@@ -263,30 +263,40 @@ fn table_after_confirmation() {
     let mut c = comparison(false);
     // Six paired rounds: the baseline commit's build and the current build of the regressed
     // benchmark, with the machine drifting between rounds.
-    let rounds: Vec<_> = [1.0, 1.04, 0.97, 1.02, 0.99, 1.01]
-        .iter()
-        .enumerate()
-        .map(|(i, drift)| {
-            let side = |kind, center: f64, seed: u64| {
-                snapshot(
-                    kind,
-                    vec![bench(
-                        "spawn/true/posix_spawn",
-                        samples(seed, 20, center * drift, 0.01),
-                        Some(Throughput::Elements(1)),
-                        None,
-                    )],
+    let rounds_of = |drifts: &[f64], seed0: u64| -> Vec<_> {
+        drifts
+            .iter()
+            .enumerate()
+            .map(|(i, drift)| {
+                let side = |kind, center: f64, seed: u64| {
+                    snapshot(
+                        kind,
+                        vec![bench(
+                            "spawn/true/posix_spawn",
+                            samples(seed, 20, center * drift, 0.01),
+                            Some(Throughput::Elements(1)),
+                            None,
+                        )],
+                    )
+                };
+                (
+                    side(SnapshotKind::Results, 480_000.0, seed0 + 100 + i as u64),
+                    side(SnapshotKind::Results, 600_000.0, seed0 + 200 + i as u64),
                 )
-            };
-            (
-                side(SnapshotKind::Results, 480_000.0, 100 + i as u64),
-                side(SnapshotKind::Results, 600_000.0, 200 + i as u64),
-            )
-        })
-        .collect();
+            })
+            .collect()
+    };
+    let rounds = rounds_of(&[1.0, 1.04, 0.97, 1.02, 0.99, 1.01], 0);
+    // Fresh rounds replicate the regression the sequential rounds found.
+    let replication = rounds_of(
+        &[
+            1.02, 0.98, 1.0, 1.03, 0.97, 1.01, 1.0, 0.99, 1.02, 1.0, 0.98, 1.01,
+        ],
+        1000,
+    );
     let ids = perfgate::confirm::candidates(&c);
     assert_eq!(ids, ["noisy/thing", "spawn/true/posix_spawn"]);
-    perfgate::confirm::apply(&mut c, &ids[1..], &rounds, rounds.len());
+    perfgate::confirm::apply(&mut c, &ids[1..], &rounds, rounds.len(), &replication);
     let text = perfgate::report::table::render(&c, TableOptions::default());
     assert!(text.contains("confirmed in 6 paired rounds"), "{text}");
     insta::assert_snapshot!(text);

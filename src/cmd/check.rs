@@ -370,6 +370,7 @@ fn round_plan(p: &plan::Check, seed: u64) -> rounds::Plan {
         rounds: p.confirm_rounds as usize,
         budget: Some(p.confirm_budget),
         seed,
+        replication: confirm::REPLICATION_ROUNDS,
     }
 }
 

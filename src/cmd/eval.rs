@@ -72,6 +72,7 @@ pub(super) fn run(ctx: &Ctx, p: plan::EvalNoise) -> Result<i32> {
             rounds: rounds as usize,
             budget: None,
             seed,
+            replication: crate::confirm::REPLICATION_ROUNDS,
         };
         crate::confirm::rounds::measure(&mut pair, candidates, plan, settled, progress)
     };

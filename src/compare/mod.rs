@@ -85,6 +85,21 @@ pub struct Confirmation {
     /// The confidence of the row's interval: that of the sequential rule's last look
     /// (`1 - alpha_k`), which covers the change jointly with every earlier look.
     pub confidence: f64,
+    /// The replication of a regression the sequential rounds found: `None` for a row they did
+    /// not call regressed.
+    pub replication: Option<Replication>,
+}
+
+/// Fresh paired rounds of a benchmark the sequential rounds called regressed, judged on their
+/// own (`crate::stats::paired::Sequential::replicate`): the row fails only when they confirm it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replication {
+    /// The metric's ratio `current / baseline` in each replication round.
+    pub ratios: Vec<f64>,
+    /// The change the replication measured, when it has rounds enough for one.
+    pub change: Option<Change>,
+    /// Whether it confirmed the regression.
+    pub confirmed: bool,
 }
 
 impl Row {

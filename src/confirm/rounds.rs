@@ -70,14 +70,34 @@ pub struct Plan {
     pub budget: Option<Duration>,
     /// Seed of the randomized order.
     pub seed: u64,
+    /// Most rounds of the replication that a benchmark called regressed gets (0: none), after
+    /// the sequential rounds. The last [`REPLICATION_SHARE`] of the budget is kept for them.
+    pub replication: usize,
 }
 
+/// The share of the budget the sequential rounds leave for replications, when there are any:
+/// a regression found in the last sequential round still gets its fresh rounds. On the
+/// flagship suite a pair of runs of one benchmark takes 0.5 to 2 s, so a quarter of the
+/// default 480 s pays for the 16 rounds of four to eight regressed benchmarks.
+pub const REPLICATION_SHARE: f64 = 0.25;
+
 impl Plan {
+    /// The budget of the sequential rounds: the whole budget, less the replications' share.
+    fn sequential_budget(&self) -> Option<Duration> {
+        self.budget.map(|b| {
+            if self.replication > 0 {
+                b.mul_f64(1.0 - REPLICATION_SHARE)
+            } else {
+                b
+            }
+        })
+    }
+
     /// How many rounds the budget pays for, when a first round of every benchmark took
     /// `first`: later rounds measure fewer benchmarks, so this is a floor. At least one, at
     /// most the plan's rounds.
     pub fn looks_within_budget(&self, first: Duration) -> usize {
-        match self.budget {
+        match self.sequential_budget() {
             Some(b) if !first.is_zero() => {
                 let fits = (b.as_secs_f64() / first.as_secs_f64()).floor() as usize;
                 fits.clamp(1, self.rounds.max(1))
@@ -98,7 +118,7 @@ impl Plan {
         if done >= self.rounds || active == 0 {
             return false;
         }
-        match self.budget {
+        match self.sequential_budget() {
             None => true,
             // The first round has no estimate of its own length: it runs, and tells.
             Some(_) if done == 0 => true,
@@ -121,6 +141,9 @@ pub struct Measured {
     /// never come would spend its alpha on them and leave the last look nearly powerless
     /// (docs/paired-statistics.md).
     pub looks: usize,
+    /// The replication rounds, after the sequential ones, of the benchmarks the sequential
+    /// rounds called regressed (only those benchmarks in them).
+    pub replication: Vec<(Snapshot, Snapshot)>,
     /// Whether the time budget ended the rounds while some benchmark was undecided.
     pub budget_spent: bool,
     /// What the report must say about the rounds (benchmarks one build lacks, benches left
@@ -153,6 +176,31 @@ pub fn measure(
     progress: &mut dyn FnMut(&str),
 ) -> Result<Measured> {
     measure_from(runner, ids, plan, Prior::default(), decided, progress)
+}
+
+/// Drops from `active` the benchmarks `decided` calls settled after the sequential rounds
+/// so far, keeping those it called regressed in `regressed`.
+fn settle<'i>(
+    decided: &mut super::Settled<'_>,
+    active: &mut Vec<&'i String>,
+    regressed: &mut Vec<&'i String>,
+    rounds: &[(Snapshot, Snapshot)],
+    looks: usize,
+) {
+    active.retain(|id| {
+        let s = decided(
+            id,
+            &super::Evidence {
+                rounds,
+                looks,
+                replication: None,
+            },
+        );
+        if s.settled && s.regressed {
+            regressed.push(id);
+        }
+        !s.settled
+    });
 }
 
 /// The first paired round of `ids`, where a benchmark only one build has runs once on that
@@ -206,6 +254,12 @@ fn one_round(
 }
 
 /// [`measure`], continuing the rounds of `prior` (counted in the plan's rounds and budget).
+///
+/// Two stages. The sequential rounds measure every benchmark until `decided` calls it
+/// settled, the plan's rounds are done, or the budget less [`REPLICATION_SHARE`] is spent.
+/// Then every benchmark it called regressed gets up to `plan.replication` fresh rounds of
+/// its own (the replication), until `decided`, shown those rounds too, calls it settled, or
+/// the whole budget is spent.
 pub fn measure_from(
     runner: &mut dyn PairedRunner,
     ids: &[String],
@@ -225,6 +279,7 @@ pub fn measure_from(
         rounds: prior.rounds,
         benchmarks: active.len(),
         looks: plan.rounds,
+        replication: Vec::new(),
         budget_spent: false,
         notes: Vec::new(),
     };
@@ -238,10 +293,12 @@ pub fn measure_from(
     let mut pairs_run = prior.pairs;
     let mut round = out.rounds.len();
     let mut plan = plan;
+    // The benchmarks the sequential rounds called regressed, for the replication.
+    let mut regressed: Vec<&String> = Vec::new();
     if round > 0 {
         plan.rounds = plan.looks_within_budget(before);
         out.looks = plan.rounds;
-        active.retain(|id| !decided(id, &out.rounds, out.looks));
+        settle(decided, &mut active, &mut regressed, &out.rounds, out.looks);
     }
     loop {
         let per_pair = elapsed().checked_div(pairs_run).unwrap_or_default();
@@ -261,7 +318,7 @@ pub fn measure_from(
             plan.rounds = plan.looks_within_budget(elapsed());
             out.looks = plan.rounds;
         }
-        active.retain(|id| !decided(id, &out.rounds, out.looks));
+        settle(decided, &mut active, &mut regressed, &out.rounds, out.looks);
     }
     if out.looks < rounds {
         out.notes.push(format!(
@@ -271,13 +328,66 @@ pub fn measure_from(
             out.looks
         ));
     }
-    if !active.is_empty() && round < rounds {
+    let undecided = active.len();
+    if undecided > 0 && round < rounds {
         out.budget_spent = true;
         progress(&format!(
-            "stopped after {round} of {rounds} rounds with {} benchmark(s) undecided: the confirmation budget of {} s is spent",
-            active.len(),
+            "stopped after {round} of {rounds} rounds with {undecided} benchmark(s) undecided: the confirmation budget of {} s is spent",
             plan.budget.map_or(0, |b| b.as_secs())
         ));
+    }
+    // Undecided at the end, but called regressed on some metric: replicated too.
+    for id in active {
+        let evidence = super::Evidence {
+            rounds: &out.rounds,
+            looks: out.looks,
+            replication: None,
+        };
+        if decided(id, &evidence).regressed {
+            regressed.push(id);
+        }
+    }
+    if plan.replication == 0 {
+        return Ok(out);
+    }
+    let mut replicating = regressed;
+    let mut done = 0;
+    while done < plan.replication && !replicating.is_empty() {
+        let per_pair = elapsed().checked_div(pairs_run).unwrap_or_default();
+        if let Some(b) = plan.budget
+            && elapsed() + per_pair * replicating.len() as u32 > b
+        {
+            out.budget_spent = true;
+            progress(&format!(
+                "stopped the replication after {done} of {} rounds with {} benchmark(s) not yet replicated: the confirmation budget of {} s is spent",
+                plan.replication,
+                replicating.len(),
+                b.as_secs()
+            ));
+            break;
+        }
+        progress(&format!(
+            "replication round {} of at most {} ({} benchmark(s) called regressed)",
+            done + 1,
+            plan.replication,
+            replicating.len()
+        ));
+        // Round numbers go on from the sequential ones, so the order is a fresh draw.
+        let (results, pairs) = one_round(runner, &replicating, plan.seed, round + done)?;
+        pairs_run += pairs;
+        out.replication.push(results);
+        done += 1;
+        replicating.retain(|id| {
+            !decided(
+                id,
+                &super::Evidence {
+                    rounds: &out.rounds,
+                    looks: out.looks,
+                    replication: Some(&out.replication),
+                },
+            )
+            .settled
+        });
     }
     Ok(out)
 }
@@ -322,10 +432,15 @@ mod tests {
             rounds: 40,
             budget: None,
             seed: 7,
+            replication: 0,
         };
-        let m = measure(&mut f, &ids, plan, &mut |_, _, _| false, &mut |l| {
-            lines.push(l.to_string())
-        })
+        let m = measure(
+            &mut f,
+            &ids,
+            plan,
+            &mut |_, _| crate::confirm::Status::default(),
+            &mut |l| lines.push(l.to_string()),
+        )
         .unwrap();
         assert_eq!(
             (m.rounds.len(), m.benchmarks, m.budget_spent),
@@ -366,12 +481,16 @@ mod tests {
             rounds: 5,
             budget: None,
             seed: 1,
+            replication: 0,
         };
         let m = measure(
             &mut f,
             &ids,
             plan,
-            &mut |id, rounds, _| id == "quick" && rounds.len() >= 2,
+            &mut |id, e| crate::confirm::Status {
+                settled: id == "quick" && e.rounds.len() >= 2,
+                regressed: false,
+            },
             &mut |_| {},
         )
         .unwrap();
@@ -406,6 +525,7 @@ mod tests {
             rounds: 4,
             budget: None,
             seed: 3,
+            replication: 0,
         };
         let mut seen = Vec::new();
         let m = measure_from(
@@ -413,9 +533,12 @@ mod tests {
             &ids,
             plan,
             prior,
-            &mut |id, rounds, _| {
-                seen.push((id.to_string(), rounds.len()));
-                id == "a"
+            &mut |id, e| {
+                seen.push((id.to_string(), e.rounds.len()));
+                crate::confirm::Status {
+                    settled: id == "a",
+                    regressed: false,
+                }
             },
             &mut |_| {},
         )
@@ -435,6 +558,7 @@ mod tests {
             rounds: 10,
             budget: Some(s(100)),
             seed: 0,
+            replication: 0,
         };
         // The first round always runs: nothing tells its length before.
         assert!(plan.another(0, s(0), 50, s(0)));
@@ -449,6 +573,7 @@ mod tests {
             rounds: 10,
             budget: None,
             seed: 0,
+            replication: 0,
         };
         assert!(unbounded.another(9, s(10_000), 5, s(100)));
         // The plan's looks: what the budget pays for at the first round's length.
@@ -468,12 +593,13 @@ mod tests {
             rounds: 5,
             budget: None,
             seed: 0,
+            replication: 0,
         };
         let m = measure(
             &mut f,
             &["new".to_string()],
             plan,
-            &mut |_, _, _| false,
+            &mut |_, _| crate::confirm::Status::default(),
             &mut |_| {},
         )
         .unwrap();

@@ -473,15 +473,43 @@ other/bench             time:   [1.0 ns 1.0 ns 1.0 ns]
                 rounds: Vec::new(),
                 benchmarks: ids.len(),
                 looks: rounds as usize,
+                replication: Vec::new(),
                 budget_spent: false,
                 notes: Vec::new(),
+            };
+            let looks = rounds as usize;
+            let status = |settled: &mut crate::confirm::Settled<'_>,
+                          m: &crate::confirm::rounds::Measured,
+                          id: &str,
+                          rep: bool| {
+                settled(
+                    id,
+                    &crate::confirm::Evidence {
+                        rounds: &m.rounds,
+                        looks,
+                        replication: rep.then_some(m.replication.as_slice()),
+                    },
+                )
             };
             for r in 0..rounds {
                 p(&format!("paired round {}", r + 1));
                 m.rounds
                     .push((fake_run(&[], &[])?.0, fake_run(&v.env, &[])?.0));
-                if ids.iter().all(|id| settled(id, &m.rounds, rounds as usize)) {
+                if ids.iter().all(|id| status(settled, &m, id, false).settled) {
                     break;
+                }
+            }
+            if ids
+                .iter()
+                .any(|id| status(settled, &m, id, false).regressed)
+            {
+                for r in 0..crate::confirm::REPLICATION_ROUNDS {
+                    p(&format!("replication round {}", r + 1));
+                    m.replication
+                        .push((fake_run(&[], &[])?.0, fake_run(&v.env, &[])?.0));
+                    if ids.iter().all(|id| status(settled, &m, id, true).settled) {
+                        break;
+                    }
                 }
             }
             Ok(m)
@@ -495,8 +523,10 @@ other/bench             time:   [1.0 ns 1.0 ns 1.0 ns]
         )
         .unwrap();
         // Per round: reference, A/A, -20% (+7 paired rounds: a plan of 8 looks with
-        // O'Brien-Fleming spending decides a clear regression at the 7th), tail.
-        assert_eq!(steps.len(), 1 + 2 * (4 + 7));
+        // O'Brien-Fleming spending decides a clear regression at the 7th; +9 replication
+        // rounds: the replication's plan of 16 looks confirms it at its first look, the 9th),
+        // tail.
+        assert_eq!(steps.len(), 1 + 2 * (4 + 7 + 9));
         assert_eq!(
             steps[5],
             "round 1 of 2: A/B throughput -20%: paired round 2"

@@ -167,6 +167,25 @@ pub struct JsonConfirmation<'a> {
     pub ratios: &'a [f64],
     /// The confidence of the row's interval (the sequential rule's last look).
     pub confidence: f64,
+    /// The replication of a regression the sequential rounds found, or null.
+    pub replication: Option<JsonReplication<'a>>,
+}
+
+/// Fresh paired rounds of a benchmark the sequential rounds called regressed.
+#[derive(Debug, Serialize)]
+pub struct JsonReplication<'a> {
+    /// Replication rounds measured.
+    pub rounds: usize,
+    /// The ratio `current / baseline` of each replication round.
+    pub ratios: &'a [f64],
+    /// The change they measured (null with too few rounds for one).
+    pub change: Option<f64>,
+    /// Its interval.
+    pub ci_low: Option<f64>,
+    /// Its interval.
+    pub ci_high: Option<f64>,
+    /// Whether they confirmed the regression (the row fails only then).
+    pub confirmed: bool,
 }
 
 impl<'a> JsonRow<'a> {
@@ -195,6 +214,14 @@ impl<'a> JsonRow<'a> {
                 first_change: c.first_change,
                 ratios: &c.ratios,
                 confidence: c.confidence,
+                replication: c.replication.as_ref().map(|r| JsonReplication {
+                    rounds: r.ratios.len(),
+                    ratios: &r.ratios,
+                    change: r.change.map(|c| c.estimate),
+                    ci_low: r.change.map(|c| c.ci_low),
+                    ci_high: r.change.map(|c| c.ci_high),
+                    confirmed: r.confirmed,
+                }),
             }),
             reason: prose::reason(r, confidence),
         }
@@ -322,6 +349,11 @@ mod tests {
                 first_change: Some(-0.5),
                 ratios: vec![0.5, 0.5],
                 confidence: 0.95,
+                replication: Some(crate::compare::Replication {
+                    ratios: vec![0.5],
+                    change: None,
+                    confirmed: false,
+                }),
             },
         ));
         let v: serde_json::Value = serde_json::from_str(&render(&cmp)).unwrap();
@@ -392,7 +424,19 @@ mod tests {
                 "first_verdict",
                 "first_change",
                 "ratios",
-                "confidence"
+                "confidence",
+                "replication"
+            ]
+        );
+        assert_eq!(
+            keys(&v["rows"][0]["confirmation"]["replication"]),
+            [
+                "rounds",
+                "ratios",
+                "change",
+                "ci_low",
+                "ci_high",
+                "confirmed"
             ]
         );
     }

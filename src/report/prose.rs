@@ -179,6 +179,10 @@ pub fn reason(r: &Row, confidence: f64) -> String {
             conf.first_change,
             conf.first_verdict,
         );
+        let text = match &conf.replication {
+            Some(rep) => format!("{text}; {}", replication_text(rep, r.verdict)),
+            None => text,
+        };
         return match r.mde {
             Some(m) if r.verdict == Verdict::Inconclusive => format!(
                 "{text}; these rounds could detect {} or more",
@@ -244,6 +248,23 @@ fn first_reason(
         Verdict::Improved => format!("{head} better than {}", format_pct(-threshold)),
         Verdict::Unchanged => format!("{head} within {thr}"),
         _ => format!("{head} may exceed {thr}: too noisy to tell"),
+    }
+}
+
+/// What the replication of a row the sequential rounds called regressed found.
+fn replication_text(rep: &crate::compare::Replication, verdict: Verdict) -> String {
+    let n = rep.ratios.len();
+    let change = rep
+        .change
+        .map(|c| format!(" ({})", format_pct(c.estimate)))
+        .unwrap_or_default();
+    match (rep.confirmed, n) {
+        (true, _) => format!("replicated in {n} fresh round(s){change}"),
+        (false, 0) => "not replicated: no time was left for fresh rounds".to_string(),
+        (false, _) if verdict == Verdict::Inconclusive => {
+            format!("not replicated in {n} fresh round(s){change}, so it does not fail")
+        }
+        (false, _) => format!("not replicated in {n} fresh round(s){change}"),
     }
 }
 

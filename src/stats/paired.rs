@@ -616,6 +616,55 @@ impl Sequential {
     ) -> Option<f64> {
         min_detectable_effect(log_ratios, self.alpha_at(look), power, higher_is_better)
     }
+
+    /// The decision at look `look` of a **replication**: fresh rounds measured after
+    /// [`Sequential::decide`] called a benchmark `Different`, judged on their own. `Different`
+    /// (the regression is confirmed) if `p < alpha_at(look)`, the estimate lies beyond half the
+    /// threshold in the bad direction and the whole interval on the bad side of no change;
+    /// `Same` (it is refuted) if the interval lies wholly below the threshold in badness, so
+    /// that a regression as large as the threshold is ruled out; else `Unknown`.
+    ///
+    /// Why a replication, and why this milder rule: a suite gates some 70 to 80 comparisons
+    /// per run, and the first decision says `Different` without any change in about one
+    /// comparison of a hundred at the flagship suite's spread, a false alarm in about half of
+    /// all runs (docs/noise.md). The replication's rounds are independent of the first
+    /// decision's, so a false alarm now needs both: at most `alpha / 2` of the first decision's
+    /// rate. Asking the replication again for an estimate beyond the whole threshold would
+    /// lose most real regressions of twice the threshold, which the first decision's rounds
+    /// already placed beyond it (docs/paired-statistics.md).
+    pub fn replicate(
+        &self,
+        look: usize,
+        log_ratios: &[f64],
+        threshold: f64,
+        higher_is_better: bool,
+    ) -> (Decision, Option<PairedChange>) {
+        replicate_at(self.alpha_at(look), log_ratios, threshold, higher_is_better)
+    }
+}
+
+/// [`Sequential::replicate`]'s rule at a two-sided `level`.
+fn replicate_at(
+    level: f64,
+    log_ratios: &[f64],
+    threshold: f64,
+    higher_is_better: bool,
+) -> (Decision, Option<PairedChange>) {
+    let Some(c) = at_level(log_ratios, level) else {
+        return (Decision::Unknown, None);
+    };
+    let sign = if higher_is_better { -1.0 } else { 1.0 };
+    let (a, b) = (sign * c.ci_low, sign * c.ci_high);
+    let (bad_min, bad_max) = (a.min(b), a.max(b));
+    let thr = threshold.abs();
+    let d = if c.p_value < level && sign * c.estimate > thr / 2.0 && bad_min > 0.0 {
+        Decision::Different
+    } else if bad_max < thr {
+        Decision::Same
+    } else {
+        Decision::Unknown
+    };
+    (d, Some(c))
 }
 
 /// The decision rule of [`Sequential::decide`] on one change at one level.
@@ -1292,6 +1341,31 @@ mod tests {
         let r = simulate_plan(plan20(), -0.05, (0.0, 0.01, 0.0));
         assert!(r.same == 1.0, "{r:?}");
         assert_documented(r, (0.0, 0.0, 1.0, 0.0, 10.0));
+    }
+
+    /// A replication of 16 looks at 5% (`confirm::REPLICATION_ROUNDS`) on one scenario.
+    fn simulate_replication(scenario: (f64, f64, f64)) -> Rates {
+        let plan = Sequential::new(16, 0.05).unwrap();
+        simulate(TRIALS, 16, scenario, 0x5eed, |look, x| {
+            (plan.alpha_at(look) > 0.0).then(|| plan.replicate(look, x, -0.05, true).0)
+        })
+    }
+
+    #[test]
+    fn simulated_replications() {
+        // Without any change a replication confirms about alpha / 2 of the time (the
+        // guarantee is asymptotic: 0.032 of 250 here), whatever the first decision was: the
+        // two are independent.
+        let none = simulate_replication((0.0, MEASURED_LIKE, OUTLIERS));
+        assert!(none.different <= 0.04, "{none:?}");
+        assert_documented(none, (0.032, 0.0, 0.356, 0.612, 14.9));
+        // Twice the threshold: confirmed about five times in six.
+        let twice = simulate_replication((0.90f64.ln(), MEASURED_LIKE, OUTLIERS));
+        assert!(twice.different > 0.75, "{twice:?}");
+        assert_documented(twice, (0.828, 0.0, 0.0, 0.172, 12.5));
+        // Four times: always, and early.
+        let four = simulate_replication((0.80f64.ln(), MEASURED_LIKE, OUTLIERS));
+        assert_documented(four, (0.976, 0.0, 0.0, 0.024, 10.1));
     }
 
     #[test]
