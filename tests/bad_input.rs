@@ -138,6 +138,19 @@ fn newer_schema_and_bad_samples() {
         std::fs::write(&p, serde_json::to_string(&s).unwrap()).unwrap();
         assert_input_error(&compare(tmp.path(), &p, &res), name, cause);
     }
+    // Too many samples to compare in bounded time: refused at once, before any statistics.
+    let mut many = s.clone();
+    many.benchmarks[0].samples = perfgate::baseline::schema::Samples {
+        per_iter_ns: vec![1000.0; 100_001],
+        iters: vec![1.0; 100_001],
+    };
+    let p = tmp.path().join("many.json");
+    std::fs::write(&p, serde_json::to_string(&many).unwrap()).unwrap();
+    assert_input_error(
+        &compare(tmp.path(), &p, &res),
+        "many.json",
+        "100001 samples",
+    );
     // JSON has no NaN: serde writes it as null, and a hand-edited file may say NaN.
     let nan = tmp.path().join("nan.json");
     let good = std::fs::read_to_string(&res).unwrap();

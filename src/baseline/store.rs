@@ -139,11 +139,31 @@ pub fn is_full_object_id(s: &str) -> bool {
     matches!(s.len(), 40 | 64) && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// Checks what the schema alone cannot: unique sorted ids, finite positive times, lengths, and
-/// a recorded commit that is a full object id. The commit is what `check` checks out and
+/// Most samples of one benchmark that perfgate compares. Criterion writes its sample size
+/// (100 by default; a bench may raise it, rarely past a few thousand); every comparison
+/// resamples them a thousand times, so an unbounded count would let one file make the gate run
+/// for minutes without a word (ten million samples did).
+pub const MAX_SAMPLES_PER_BENCHMARK: usize = 100_000;
+
+/// Most samples of all benchmarks of one file: 20,000 benchmarks of 100 samples, which
+/// `compare` judges in a few seconds (1,000 x 100 take 160 ms, README's performance section).
+pub const MAX_SAMPLES_PER_FILE: usize = 2_000_000;
+
+/// Checks what the schema alone cannot: unique sorted ids, finite positive times, lengths, bounded
+/// sample counts, and a recorded commit that is a full object id. The commit is what `check` checks out and
 /// measures against, so a revspec there (`HEAD`, `main`, `:/message`) would let the file choose
 /// the reference build, for example the code under test itself.
 pub fn validate(s: &Snapshot) -> std::result::Result<(), String> {
+    let total: usize = s
+        .benchmarks
+        .iter()
+        .map(|b| b.samples.per_iter_ns.len())
+        .sum();
+    if total > MAX_SAMPLES_PER_FILE {
+        return Err(format!(
+            "{total} samples in all, more than the {MAX_SAMPLES_PER_FILE} perfgate compares (criterion writes 100 a benchmark by default)"
+        ));
+    }
     if let Some(g) = &s.git
         && !is_full_object_id(&g.commit)
     {
@@ -164,6 +184,12 @@ pub fn validate(s: &Snapshot) -> std::result::Result<(), String> {
         let ctx = |m: String| format!("benchmark {:?}: {m}", b.id);
         if b.samples.per_iter_ns.is_empty() {
             return Err(ctx("has no samples".into()));
+        }
+        if b.samples.per_iter_ns.len() > MAX_SAMPLES_PER_BENCHMARK {
+            return Err(ctx(format!(
+                "{} samples, more than the {MAX_SAMPLES_PER_BENCHMARK} perfgate compares",
+                b.samples.per_iter_ns.len()
+            )));
         }
         if b.samples.iters.len() != b.samples.per_iter_ns.len() {
             return Err(ctx("`iters` and `per_iter_ns` differ in length".into()));
@@ -286,5 +312,28 @@ impl serde_json::ser::Formatter for CompactArrays {
     }
     fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
         w.write_all(b": ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_counts_are_bounded_per_benchmark_and_per_file() {
+        let per_bench = MAX_SAMPLES_PER_BENCHMARK;
+        let benches: Vec<_> = (0..21)
+            .map(|i| crate::testutil::bench(&format!("b/{i:02}"), vec![1000.0; per_bench]))
+            .collect();
+        let mut s = crate::testutil::snapshot("2026-12-02T00:00:00Z", benches);
+        s.git = None;
+        let e = validate(&s).unwrap_err();
+        assert!(e.contains("samples in all, more than the 2000000"), "{e}");
+        s.benchmarks.truncate(20);
+        assert_eq!(validate(&s), Ok(()));
+        s.benchmarks.truncate(19);
+        s.benchmarks[0].samples.per_iter_ns.push(1000.0);
+        s.benchmarks[0].samples.iters.push(1.0);
+        assert!(validate(&s).unwrap_err().contains("100001 samples"));
     }
 }
