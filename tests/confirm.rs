@@ -203,13 +203,20 @@ fn check_confirms_a_real_regression_and_overturns_a_false_one() {
         }
     }
     assert_eq!(report["counts"]["failing"], 1);
-    // The checkout of the base commit is cached for the next run, in perfgate's folder of the
-    // target directory (CARGO_TARGET_DIR, which this test points at the repository's).
-    let marker = repo().join(format!(
-        "target/perfgate/ab/src-{}/.perfgate-commit",
+    // The checkout of the base commit is kept for the next run, in perfgate's folder of the
+    // target directory (CARGO_TARGET_DIR, which this test points at perfgate's own), which lies
+    // outside the scratch work tree.
+    let root = perfgate::confirm::worktree::checkout_root(
+        &dir.canonicalize().unwrap(),
+        &repo().join("target/perfgate/ab"),
+    )
+    .unwrap();
+    assert_eq!(root, repo().join("target/perfgate/ab"));
+    let marker = root.join(format!(
+        "src-{}/.perfgate-commit",
         &base_commit.to_string()[..12]
     ));
-    assert!(marker.is_file());
+    assert!(marker.is_file(), "{}", marker.display());
 
     // Without a stored baseline: both builds measured here; the merge-base with main is the
     // default reference. Every gated benchmark is judged on the A/B, so no whole-suite run:
@@ -307,6 +314,27 @@ fn the_baseline_commit_is_checked_out_beside_the_work_tree_and_reused() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("no-such-ref"), "{e}");
+    // A cache inside the work tree (the default, `target/perfgate/ab`): the checkout goes
+    // outside it, where no configuration of the work tree applies, with the commit's time on
+    // every file so that a checkout made again leaves cargo's fingerprints fresh.
+    let inside = prepare(&repo_dir, "HEAD~1", &repo_dir.join("build/perfgate/ab")).unwrap();
+    let canonical = repo_dir.canonicalize().unwrap();
+    assert!(
+        !inside.project_dir.starts_with(&canonical),
+        "{}",
+        inside.project_dir.display()
+    );
+    let when = repo.find_commit(first).unwrap().time().seconds() as u64;
+    let mtime = std::fs::metadata(inside.project_dir.join("sub/f.txt"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(
+        mtime,
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(when)
+    );
+    // The checkout root is this test's own (named after its temporary work tree).
+    std::fs::remove_dir_all(inside.project_dir.parent().unwrap()).unwrap();
     // A `target` that is a symbolic link (say, committed by the pull request under test) would
     // put the checkout wherever it points: refused, and nothing is written there.
     let outside = tmp.path().join("outside");

@@ -1,9 +1,17 @@
 //! The baseline commit's source, checked out with git2 beside the build, for building and
 //! benchmarking it next to the current code.
 //!
-//! The commit's tree is written to `<cache>/src-<commit>` (a detached checkout through git2's
+//! The commit's tree is written to `<root>/src-<commit>` (a detached checkout through git2's
 //! `checkout_tree` with a target directory) and reused while it is complete: a marker file
-//! holding the commit id is written last. Unlike `git worktree add`, this leaves the user's
+//! holding the commit id is written last. `<root>` is the cache directory when that lies
+//! outside the work tree, and else a directory of the system's temporary directory named after
+//! the work tree ([`checkout_root`]): cargo reads `.cargo/config.toml` from the directory it
+//! runs in and every parent, and rustup its `rust-toolchain.toml` likewise, so a checkout inside
+//! the work tree would build the baseline commit with the configuration of the code under test
+//! (its rustflags, `[env]`, toolchain), not its own. Every file of the checkout gets the
+//! commit's time as its modification time, so that a checkout made again (a cleaned temporary
+//! directory, a fresh CI runner with the build restored from a cache) leaves cargo's
+//! fingerprints fresh and nothing is rebuilt. Unlike `git worktree add`, this leaves the user's
 //! repository untouched (no branch, no entry under `.git/worktrees`), and a crashed run leaves
 //! at worst an unmarked directory that the next run replaces. The build goes to its own target
 //! directory (`<cache>/target` by default), kept between runs so that only the first
@@ -56,7 +64,8 @@ pub fn prepare(dir: &Path, rev: &str, cache: &Path) -> Result<Checkout> {
     {
         refuse_symlinks(&root, &cache)?;
     }
-    let dest = cache.join(format!(
+    let root = checkout_root(&workdir, &cache)?;
+    let dest = root.join(format!(
         "src-{}",
         crate::baseline::git::short_oid(commit.id())
     ));
@@ -81,12 +90,58 @@ pub fn prepare(dir: &Path, rev: &str, cache: &Path) -> Result<Checkout> {
                     e.message()
                 ))
             })?;
+        let time = u64::try_from(commit.time().seconds()).unwrap_or(0);
+        set_times(
+            &dest,
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(time),
+        )?;
         std::fs::write(&marker, &id).map_err(|e| Error::io(&marker, e))?;
     }
     Ok(Checkout {
         commit: id,
         project_dir: dest.join(rel),
     })
+}
+
+/// Where checkouts go: `cache` when it lies outside the work tree `workdir` (both absolute),
+/// else `<temp>/perfgate-src-<hash of the work tree's path>`, one per work tree and stable
+/// across runs. An error when that is inside the work tree too (a `TMPDIR` there).
+pub fn checkout_root(workdir: &Path, cache: &Path) -> Result<PathBuf> {
+    if !cache.starts_with(workdir) {
+        return Ok(cache.to_path_buf());
+    }
+    let tmp = std::path::absolute(std::env::temp_dir())
+        .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let tmp = tmp.canonicalize().unwrap_or(tmp);
+    if tmp.starts_with(workdir) {
+        return Err(Error::Git(format!(
+            "cannot check out the baseline commit outside the work tree {}: the temporary directory {} is inside it (set TMPDIR, or CARGO_TARGET_DIR, to a directory outside it)",
+            workdir.display(),
+            tmp.display()
+        )));
+    }
+    let key = crate::stats::rng::seed_from(&[&workdir.to_string_lossy()]);
+    Ok(tmp.join(format!("perfgate-src-{key:016x}")))
+}
+
+/// Gives every file under `dir` the modification time `t` (symbolic links keep theirs).
+fn set_times(dir: &Path, t: std::time::SystemTime) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let path = entry.path();
+        let kind = entry.file_type().map_err(|e| Error::io(&path, e))?;
+        if kind.is_dir() {
+            set_times(&path, t)?;
+        } else if kind.is_file() {
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .and_then(|f| f.set_modified(t))
+                .map_err(|e| Error::io(&path, e))?;
+        }
+    }
+    Ok(())
 }
 
 /// Refuses a cache directory reached through a symbolic link inside the work tree: a
