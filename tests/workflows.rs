@@ -103,12 +103,24 @@ fn the_comment_workflow_never_touches_pull_request_code() {
     let text = workflow("perf-comment.yml");
     let lines = code(&text);
     assert!(text.contains("workflow_run:"));
-    for forbidden in ["uses:", "checkout", "git ", "cargo"] {
+    for forbidden in ["git ", "cargo", "ref:", "repository:"] {
         assert!(
             !lines.iter().any(|l| l.contains(forbidden)),
             "{forbidden} in perf-comment.yml"
         );
     }
+    // One action: the checkout of the default branch (no ref), without credentials, for the
+    // script that builds the body.
+    let uses: Vec<&&str> = lines.iter().filter(|l| l.contains("uses:")).collect();
+    assert_eq!(uses.len(), 1, "{uses:?}");
+    assert!(
+        uses[0].trim() == "uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683",
+        "{}",
+        uses[0]
+    );
+    assert!(text.contains("persist-credentials: false"));
+    assert!(text.contains("bash scripts/comment-body.sh \"$dir/report.md\" \"$RUN_URL\""));
+    assert!(text.contains("RUN_URL: ${{ github.event.workflow_run.html_url }}"));
     // It only reads the report, and believes the pull request number only after checking it.
     assert!(text.contains("--name perfgate-report"));
     assert!(text.contains("*[!0-9]*"));
