@@ -327,6 +327,10 @@ pub struct RefreshArgs {
     /// they are kept, and listed).
     #[arg(long)]
     pub prune: bool,
+    /// Also write the summary to FILE as markdown, in a code fence that nothing in it can
+    /// close (e.g. a pull request body).
+    #[arg(long, value_name = "FILE")]
+    pub summary_md: Option<PathBuf>,
     #[command(flatten)]
     pub bench: BenchArgs,
 }
@@ -429,6 +433,7 @@ impl Cli {
                     dir: a.dir,
                     allow_dirty: a.allow_dirty,
                     prune: a.prune,
+                    summary_md: a.summary_md,
                     bench: a.bench.into(),
                 })
             }

@@ -424,6 +424,57 @@ fn refresh_keeps_unmeasured_benchmarks_unless_pruned() {
     assert_eq!(snap.benchmarks.len(), 1);
 }
 
+/// `--summary-md`: the summary printed on stdout, in a fence no id can close, written whole;
+/// a file that cannot be written is an error naming it, after the baseline was written.
+#[test]
+fn refresh_writes_its_summary_as_markdown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let res = tmp.path().join("res.json");
+    write(
+        &res,
+        &snapshot(
+            SnapshotKind::Results,
+            vec![bench("g/```x", samples(1, 20, 1000.0, 0.01), None, None)],
+        ),
+    );
+    let refresh = |md: &str| {
+        run_in(
+            tmp.path(),
+            &[
+                "baseline",
+                "refresh",
+                "--from",
+                "res.json",
+                "--allow-dirty",
+                "--testbed",
+                "tb",
+                "--summary-md",
+                md,
+            ],
+        )
+    };
+    let out = refresh("out/body.md");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let md = std::fs::read_to_string(tmp.path().join("out/body.md")).unwrap();
+    assert_eq!(md, format!("````\n{}````\n", stdout(&out)));
+    assert!(md.contains("  g/```x\n"), "{md}");
+    // No temporary file is left beside it.
+    let names: Vec<_> = std::fs::read_dir(tmp.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["body.md"]);
+
+    std::fs::create_dir(tmp.path().join("a-dir")).unwrap();
+    let out = refresh("a-dir");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("perfgate: error: a-dir"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn usage_errors_exit_2_and_help_lists_exit_codes() {
     let out = perfgate()

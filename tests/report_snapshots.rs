@@ -165,6 +165,36 @@ fn baseline_show() {
 }
 
 #[test]
+fn refresh_summary_markdown() {
+    let previous = snapshot(
+        SnapshotKind::Baseline,
+        vec![
+            bench("g/kept", samples(1, 20, 1_000.0, 0.01), None, None),
+            bench("g/same", samples(2, 20, 1_000.0, 0.01), None, None),
+        ],
+    );
+    // An id with a longer run of backticks than a fence has, and a closing fence of its own.
+    let results = snapshot(
+        SnapshotKind::Results,
+        vec![
+            bench("g/````x```\n```", samples(3, 20, 1_000.0, 0.01), None, None),
+            bench("g/same", samples(4, 20, 1_100.0, 0.01), None, None),
+        ],
+    );
+    let refreshed = perfgate::baseline::refresh::merge(Some(&previous), results, "test-bed", false);
+    let summary = perfgate::report::refresh::summary(
+        &refreshed,
+        std::path::Path::new("baselines/test-bed.json"),
+    );
+    let md = perfgate::report::refresh::markdown(&summary);
+    assert!(
+        md.starts_with("`````\n") && md.ends_with("\n`````\n"),
+        "{md}"
+    );
+    insta::assert_snapshot!(md);
+}
+
+#[test]
 fn markdown_report() {
     let text = perfgate::report::markdown::render(&comparison(false));
     assert!(text.starts_with("### ❌ perfgate: FAIL: "));

@@ -5,6 +5,7 @@ pub mod check;
 pub mod collect;
 pub mod compare;
 pub mod config;
+pub mod console;
 pub mod eval;
 pub mod layout;
 pub mod plan;
@@ -67,6 +68,25 @@ pub fn run(global: plan::Global, command: Command) -> Result<i32> {
     }
 }
 
+/// The stream of a command's workflow commands under GitHub Actions (see [`console`]): stdout
+/// when it carries a table for people (`compare` and `check` with the table format, where the
+/// annotations have always gone, `baseline show`, `eval-noise`), so that the stop, the
+/// annotations and the resume keep their places among the table's lines; stderr otherwise, so
+/// that a document on stdout (JSON, markdown, the config, the refresh summary, often redirected
+/// to a file) stays exactly that document.
+pub fn command_stream(command: &Command) -> console::Stream {
+    match command {
+        Command::Compare(plan::Compare { outputs, .. })
+        | Command::Check(plan::Check { outputs, .. })
+            if outputs.stdout == Format::Table =>
+        {
+            console::Stream::Stdout
+        }
+        Command::Show(_) | Command::EvalNoise(_) => console::Stream::Stdout,
+        _ => console::Stream::Stderr,
+    }
+}
+
 /// State shared by the commands.
 struct Ctx {
     config: Config,
@@ -111,6 +131,7 @@ fn load_config(global: &plan::Global, cwd: &Path) -> Result<Config> {
 
 /// Writes to stdout. A closed pipe is not an error: the reader has seen what it wanted.
 pub fn out(text: &str) -> Result<()> {
+    console::wrote_stdout(text);
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())
@@ -264,14 +285,9 @@ fn report_comparison(ctx: &Ctx, cmp: &Comparison, outputs: &plan::Outputs) -> Re
     let github = report::github::GithubEnv::from_env();
     if github.active {
         github.write_files(cmp)?;
-        // The runner reads workflow commands on stdout and stderr alike; when stdout carries a
-        // JSON or markdown document (often redirected to a file), they go to stderr instead.
-        let notes = report::github::annotations(cmp);
-        if format == Format::Table {
-            out(&notes)?;
-        } else {
-            let _ = std::io::stderr().write_all(notes.as_bytes());
-        }
+        // On the stream `command_stream` chose: stdout before the table, stderr when stdout
+        // carries a JSON or markdown document.
+        console::commands(&report::github::annotations(cmp));
     }
     out(&render(ctx, cmp, format, false))?;
     Ok(if cmp.failed() {

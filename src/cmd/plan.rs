@@ -141,6 +141,8 @@ pub struct Refresh {
     pub allow_dirty: bool,
     /// Remove benchmarks absent from the new results.
     pub prune: bool,
+    /// Also write the summary as markdown to this file.
+    pub summary_md: Option<PathBuf>,
     /// How to run the suite.
     pub bench: Bench,
 }

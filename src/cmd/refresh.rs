@@ -58,7 +58,12 @@ pub(super) fn run(ctx: &Ctx, p: plan::Refresh) -> Result<i32> {
     };
     let refreshed = baseline::refresh::merge(previous.as_ref(), results, &testbed, p.prune);
     store::write_snapshot(&path, &refreshed.snapshot)?;
-    out(&crate::report::refresh::summary(&refreshed, &path))?;
+    let summary = crate::report::refresh::summary(&refreshed, &path);
+    if let Some(md) = &p.summary_md {
+        // Atomic, as every report file: a later step reads it whole or not at all.
+        store::write_atomic(md, crate::report::refresh::markdown(&summary).as_bytes())?;
+    }
+    out(&summary)?;
     warn_if_large(&path);
     Ok(EXIT_PASS)
 }

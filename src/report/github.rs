@@ -5,6 +5,10 @@
 //! fail, a machine mismatch) is printed for the runner to pick up.
 //!
 //! Both files are appended to, never truncated: earlier steps of the job wrote there too.
+//!
+//! The runner also reads every other line perfgate prints for workflow commands, so the rest of
+//! its output is fenced off with `::stop-commands::` ([`stop_commands`], [`resume_commands`],
+//! with a fresh [`stop_token`] each time); `crate::cmd` decides when.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -134,6 +138,32 @@ fn command(level: &str, title: &str, message: &str) -> String {
     )
 }
 
+/// A fresh token for `::stop-commands::`: 32 lowercase hex digits (128 bits) that no text
+/// written before this process ran can contain, since while commands are stopped the runner
+/// obeys only `::<token>::` (or `##[<token>]`), and a file that held the token could resume
+/// them itself.
+pub fn stop_token() -> String {
+    use std::hash::BuildHasher;
+    // std's RandomState is keyed with 128 bits drawn from the operating system's random source
+    // (once per thread; each new state then has other keys), and SipHash under unknown keys is
+    // unpredictable. What a token must resist is a file prepared in advance, not someone who
+    // reads this process's memory, so that is enough, and it needs no crate: getrandom would
+    // add a dependency for the same bytes from the same source.
+    let keys = std::collections::hash_map::RandomState::new();
+    format!("{:016x}{:016x}", keys.hash_one(0u8), keys.hash_one(1u8))
+}
+
+/// The line that makes the runner ignore every workflow command until [`resume_commands`]
+/// with the same token.
+pub fn stop_commands(token: &str) -> String {
+    format!("::stop-commands::{token}\n")
+}
+
+/// The line that makes the runner obey workflow commands again after [`stop_commands`].
+pub fn resume_commands(token: &str) -> String {
+    format!("::{token}::\n")
+}
+
 /// Escapes a workflow command's message as the runner expects: `%`, CR and LF.
 pub fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
@@ -165,6 +195,26 @@ mod tests {
         );
         assert_eq!(line.lines().count(), 1, "{line}");
         assert!(line.starts_with("::error title=perfgate%3A x%0A%3A%3Astop-commands"));
+    }
+
+    #[test]
+    fn stop_tokens_are_fresh_long_lowercase_hex() {
+        let tokens: Vec<String> = (0..50).map(|_| stop_token()).collect();
+        for t in &tokens {
+            assert_eq!(t.len(), 32, "{t}");
+            assert!(
+                t.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+                "{t}"
+            );
+        }
+        let distinct: std::collections::BTreeSet<&String> = tokens.iter().collect();
+        assert_eq!(distinct.len(), tokens.len(), "{tokens:?}");
+        // Another thread has keys of its own.
+        let other = std::thread::spawn(stop_token).join().unwrap();
+        assert!(!tokens.contains(&other), "{other}");
+        let t = &tokens[0];
+        assert_eq!(stop_commands(t), format!("::stop-commands::{t}\n"));
+        assert_eq!(resume_commands(t), format!("::{t}::\n"));
     }
 
     #[test]

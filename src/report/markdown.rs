@@ -159,6 +159,29 @@ pub fn code(s: &str, in_table: bool) -> String {
     format!("{fence}{pad}{body}{pad}{fence}")
 }
 
+/// Shows `text` as a fenced code block, literal whatever it holds: CommonMark closes a fence of
+/// N backticks only at a line of N or more, so the fence is one backtick longer than the
+/// longest run in `text` (and at least the three a fence needs). Control characters other than
+/// newlines are shown as `\u{..}`, as everywhere else in the markdown report.
+pub fn code_block(text: &str) -> String {
+    let body: String = text
+        .chars()
+        .map(|c| match c {
+            '\n' => c.to_string(),
+            c if c.is_control() => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect();
+    let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat((longest + 1).max(3));
+    let newline = if body.is_empty() || body.ends_with('\n') {
+        ""
+    } else {
+        "\n"
+    };
+    format!("{fence}\n{body}{newline}{fence}\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,6 +196,71 @@ mod tests {
         assert_eq!(code(" x", false), "`  x `");
         assert_eq!(code("a\nb", false), "`a\\u{a}b`");
         assert_eq!(code("", false), "(empty)");
+    }
+
+    /// A fenced code block read as CommonMark reads it: the content between the opening fence
+    /// and the first line that closes it (at most three spaces, at least as many backticks as
+    /// the opening, then only spaces or tabs), and what follows that line; `None` when the
+    /// block never closes.
+    fn read_block(block: &str) -> Option<(String, String)> {
+        let mut lines = block.split_inclusive('\n');
+        let open = lines.next()?.trim_end_matches('\n');
+        assert!(
+            open.len() >= 3 && open.bytes().all(|b| b == b'`'),
+            "{open:?}"
+        );
+        let mut content = String::new();
+        for line in lines.by_ref() {
+            let l = line.trim_end_matches('\n');
+            let rest = l.trim_start_matches(' ');
+            let ticks = rest.len() - rest.trim_start_matches('`').len();
+            if l.len() - rest.len() <= 3
+                && ticks >= open.len()
+                && rest[ticks..].trim_matches([' ', '\t']).is_empty()
+            {
+                return Some((content, lines.collect()));
+            }
+            content.push_str(line);
+        }
+        None
+    }
+
+    #[test]
+    fn a_code_block_outlasts_every_backtick_run_inside() {
+        assert_eq!(code_block("x"), "```\nx\n```\n");
+        assert_eq!(code_block("x\n"), "```\nx\n```\n");
+        assert_eq!(code_block(""), "```\n```\n");
+        assert_eq!(code_block("a\n```\nb"), "````\na\n```\nb\n````\n");
+        assert_eq!(code_block("``````"), "```````\n``````\n```````\n");
+        assert_eq!(code_block("a\tb\r"), "```\na\\u{9}b\\u{d}\n```\n");
+        let hostile = "Added (1):\n  g/x\n```\n@team #1 <!-- x -->\n  ````  \n";
+        assert_eq!(
+            read_block(&code_block(hostile)),
+            Some((hostile.to_string(), String::new()))
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 256,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(3),
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        #[test]
+        fn no_text_closes_its_code_block(parts in proptest::collection::vec(
+            proptest::prop_oneof!["`{1,9}", "[ ]{0,4}", "[a-z~]{0,3}", proptest::strategy::Just("\n".to_string())],
+            0..40,
+        )) {
+            let text: String = parts.concat();
+            let (content, after) = read_block(&code_block(&text)).expect("the block closes");
+            let mut expected = text.clone();
+            if !expected.is_empty() && !expected.ends_with('\n') {
+                expected.push('\n');
+            }
+            proptest::prop_assert_eq!(content, expected);
+            proptest::prop_assert_eq!(after, "");
+        }
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The summary printed after `baseline refresh` (also the refresh workflow's PR body).
+//! The summary printed after `baseline refresh`, and its markdown form (`--summary-md`, the
+//! refresh workflow's pull request body).
 
 use std::path::Path;
 
@@ -6,7 +7,13 @@ use super::format::{format_pct, short_commit};
 use super::terminal_safe;
 use crate::baseline::refresh::Refreshed;
 
-/// The human summary printed after a refresh (also used as a PR body by the refresh workflow).
+/// The summary as markdown: shown as it is, in a fenced code block that no benchmark id in it
+/// can close (see [`super::markdown::code_block`]).
+pub fn markdown(summary: &str) -> String {
+    super::markdown::code_block(summary)
+}
+
+/// The human summary printed after a refresh (in markdown, [`markdown`]).
 pub fn summary(r: &Refreshed, path: &Path) -> String {
     let mut s = format!(
         "Wrote {} ({} benchmarks, testbed {}{}).\n",
