@@ -14,13 +14,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    // Errors name the file the user asked for, not the temporary one beside it, and say what
+    // about its directory failed.
+    let in_dir = |what: &str, e: std::io::Error| {
+        Error::io(
+            path,
+            std::io::Error::new(e.kind(), format!("{what} {}: {e}", dir.display())),
+        )
+    };
+    std::fs::create_dir_all(dir).map_err(|e| in_dir("cannot create its directory", e))?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".perfgate-")
         .suffix(".tmp")
         .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
-    // Errors name the file the user asked for, not the temporary one beside it.
+        .map_err(|e| in_dir("cannot create a temporary file in", e))?;
     tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
     // tempfile creates 0600; a results file or baseline is ordinary shared data.
     {
@@ -181,60 +188,68 @@ pub fn validate(s: &Snapshot) -> std::result::Result<(), String> {
         }
     }
     for b in &s.benchmarks {
-        let ctx = |m: String| format!("benchmark {:?}: {m}", b.id);
-        if b.samples.per_iter_ns.is_empty() {
-            return Err(ctx("has no samples".into()));
+        validate_benchmark(b)?;
+    }
+    Ok(())
+}
+
+/// [`validate`]'s checks of one benchmark: its samples, latency and noise.
+pub fn validate_benchmark(
+    b: &crate::baseline::schema::Benchmark,
+) -> std::result::Result<(), String> {
+    let ctx = |m: String| format!("benchmark {:?}: {m}", b.id);
+    if b.samples.per_iter_ns.is_empty() {
+        return Err(ctx("has no samples".into()));
+    }
+    if b.samples.per_iter_ns.len() > MAX_SAMPLES_PER_BENCHMARK {
+        return Err(ctx(format!(
+            "{} samples, more than the {MAX_SAMPLES_PER_BENCHMARK} perfgate compares",
+            b.samples.per_iter_ns.len()
+        )));
+    }
+    if b.samples.iters.len() != b.samples.per_iter_ns.len() {
+        return Err(ctx("`iters` and `per_iter_ns` differ in length".into()));
+    }
+    for (i, &t) in b.samples.per_iter_ns.iter().enumerate() {
+        check_time(&format!("sample {i}"), t).map_err(ctx)?;
+    }
+    for (i, &n) in b.samples.iters.iter().enumerate() {
+        if !(n.is_finite() && n >= 1.0) {
+            return Err(ctx(format!("sample {i} has {n} iterations")));
         }
-        if b.samples.per_iter_ns.len() > MAX_SAMPLES_PER_BENCHMARK {
+    }
+    if let Some(l) = &b.latency {
+        for (name, v) in [
+            ("p50_ns", l.p50_ns),
+            ("p99_ns", l.p99_ns),
+            ("p999_ns", l.p999_ns),
+        ] {
+            if !v.is_finite() || v < 0.0 {
+                return Err(ctx(format!("latency {name} is {v}")));
+            }
+        }
+        l.histogram.validate().map_err(ctx)?;
+        if l.histogram.count() == 0 {
+            return Err(ctx("latency histogram is empty".into()));
+        }
+    }
+    if let Some(n) = &b.noise {
+        if n.runs < 2 {
             return Err(ctx(format!(
-                "{} samples, more than the {MAX_SAMPLES_PER_BENCHMARK} perfgate compares",
-                b.samples.per_iter_ns.len()
+                "noise from {} run(s): needs at least 2",
+                n.runs
             )));
         }
-        if b.samples.iters.len() != b.samples.per_iter_ns.len() {
-            return Err(ctx("`iters` and `per_iter_ns` differ in length".into()));
-        }
-        for (i, &t) in b.samples.per_iter_ns.iter().enumerate() {
-            check_time(&format!("sample {i}"), t).map_err(ctx)?;
-        }
-        for (i, &n) in b.samples.iters.iter().enumerate() {
-            if !(n.is_finite() && n >= 1.0) {
-                return Err(ctx(format!("sample {i} has {n} iterations")));
-            }
-        }
-        if let Some(l) = &b.latency {
-            for (name, v) in [
-                ("p50_ns", l.p50_ns),
-                ("p99_ns", l.p99_ns),
-                ("p999_ns", l.p999_ns),
-            ] {
-                if !v.is_finite() || v < 0.0 {
-                    return Err(ctx(format!("latency {name} is {v}")));
-                }
-            }
-            l.histogram.validate().map_err(ctx)?;
-            if l.histogram.count() == 0 {
-                return Err(ctx("latency histogram is empty".into()));
-            }
-        }
-        if let Some(n) = &b.noise {
-            if n.runs < 2 {
-                return Err(ctx(format!(
-                    "noise from {} run(s): needs at least 2",
-                    n.runs
-                )));
-            }
-            for (name, v) in [
-                ("throughput", Some(n.throughput)),
-                ("p50", n.p50),
-                ("p99", n.p99),
-                ("p999", n.p999),
-            ] {
-                if let Some(v) = v
-                    && !(v.is_finite() && v >= 0.0)
-                {
-                    return Err(ctx(format!("noise.{name} is {v}")));
-                }
+        for (name, v) in [
+            ("throughput", Some(n.throughput)),
+            ("p50", n.p50),
+            ("p99", n.p99),
+            ("p999", n.p999),
+        ] {
+            if let Some(v) = v
+                && !(v.is_finite() && v >= 0.0)
+            {
+                return Err(ctx(format!("noise.{name} is {v}")));
             }
         }
     }
@@ -318,6 +333,18 @@ impl serde_json::ser::Formatter for CompactArrays {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_write_that_fails_names_the_file_asked_for_and_its_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let blocker = tmp.path().join("not-a-dir");
+        std::fs::write(&blocker, "x").unwrap();
+        let target = blocker.join("sub/report.json");
+        let e = write_atomic(&target, b"{}").unwrap_err().to_string();
+        assert!(e.contains("sub/report.json"), "{e}");
+        assert!(e.contains("cannot create its directory"), "{e}");
+        assert!(!e.contains(".perfgate-"), "{e}");
+    }
 
     #[test]
     fn sample_counts_are_bounded_per_benchmark_and_per_file() {

@@ -81,7 +81,15 @@ pub fn collect(opts: &CollectOptions) -> Result<Collected> {
     let mut benchmarks: Vec<Benchmark> = raw
         .iter()
         .map(|r| {
-            let mut b = to_benchmark(r);
+            let b = to_benchmark(r);
+            // Its samples come from the set's sample.json: an error names that file.
+            crate::baseline::store::validate_benchmark(&b)
+                .map_err(|m| Error::invalid(r.dir.join("sample.json"), m))?;
+            Ok((r, b))
+        })
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .map(|(r, mut b)| {
             if let Some(log) = logs.get(&b.id) {
                 match attach(log, r) {
                     Ok(l) => b.latency = Some(l),

@@ -71,33 +71,16 @@ pub struct Plan {
     /// Seed of the randomized order.
     pub seed: u64,
     /// Most rounds of the replication that a benchmark called regressed gets (0: none), after
-    /// the sequential rounds. The last [`REPLICATION_SHARE`] of the budget is kept for them.
+    /// the sequential rounds. The sequential rounds stop early enough to leave them time.
     pub replication: usize,
 }
 
-/// The share of the budget the sequential rounds leave for replications, when there are any:
-/// a regression found in the last sequential round still gets its fresh rounds. On the
-/// flagship suite a pair of runs of one benchmark takes 0.5 to 2 s, so a quarter of the
-/// default 480 s pays for the 16 rounds of four to eight regressed benchmarks.
-pub const REPLICATION_SHARE: f64 = 0.25;
-
 impl Plan {
-    /// The budget of the sequential rounds: the whole budget, less the replications' share.
-    fn sequential_budget(&self) -> Option<Duration> {
-        self.budget.map(|b| {
-            if self.replication > 0 {
-                b.mul_f64(1.0 - REPLICATION_SHARE)
-            } else {
-                b
-            }
-        })
-    }
-
     /// How many rounds the budget pays for, when a first round of every benchmark took
     /// `first`: later rounds measure fewer benchmarks, so this is a floor. At least one, at
     /// most the plan's rounds.
     pub fn looks_within_budget(&self, first: Duration) -> usize {
-        match self.sequential_budget() {
+        match self.budget {
             Some(b) if !first.is_zero() => {
                 let fits = (b.as_secs_f64() / first.as_secs_f64()).floor() as usize;
                 fits.clamp(1, self.rounds.max(1))
@@ -118,7 +101,7 @@ impl Plan {
         if done >= self.rounds || active == 0 {
             return false;
         }
-        match self.sequential_budget() {
+        match self.budget {
             None => true,
             // The first round has no estimate of its own length: it runs, and tells.
             Some(_) if done == 0 => true,
@@ -179,14 +162,16 @@ pub fn measure(
 }
 
 /// Drops from `active` the benchmarks `decided` calls settled after the sequential rounds
-/// so far, keeping those it called regressed in `regressed`.
+/// so far, keeping those it called regressed in `regressed`. Returns how many of those still
+/// active are called regressed on some metric (they will be replicated too).
 fn settle<'i>(
     decided: &mut super::Settled<'_>,
     active: &mut Vec<&'i String>,
     regressed: &mut Vec<&'i String>,
     rounds: &[(Snapshot, Snapshot)],
     looks: usize,
-) {
+) -> usize {
+    let mut pending = 0;
     active.retain(|id| {
         let s = decided(
             id,
@@ -199,8 +184,10 @@ fn settle<'i>(
         if s.settled && s.regressed {
             regressed.push(id);
         }
+        pending += usize::from(!s.settled && s.regressed);
         !s.settled
     });
+    pending
 }
 
 /// The first paired round of `ids`, where a benchmark only one build has runs once on that
@@ -256,7 +243,8 @@ fn one_round(
 /// [`measure`], continuing the rounds of `prior` (counted in the plan's rounds and budget).
 ///
 /// Two stages. The sequential rounds measure every benchmark until `decided` calls it
-/// settled, the plan's rounds are done, or the budget less [`REPLICATION_SHARE`] is spent.
+/// settled, the plan's rounds are done, or the next round would leave too little of the budget
+/// for the replications of the regressions found so far.
 /// Then every benchmark it called regressed gets up to `plan.replication` fresh rounds of
 /// its own (the replication), until `decided`, shown those rounds too, calls it settled, or
 /// the whole budget is spent.
@@ -295,14 +283,19 @@ pub fn measure_from(
     let mut plan = plan;
     // The benchmarks the sequential rounds called regressed, for the replication.
     let mut regressed: Vec<&String> = Vec::new();
+    let mut pending = 0;
     if round > 0 {
         plan.rounds = plan.looks_within_budget(before);
         out.looks = plan.rounds;
-        settle(decided, &mut active, &mut regressed, &out.rounds, out.looks);
+        pending = settle(decided, &mut active, &mut regressed, &out.rounds, out.looks);
     }
     loop {
         let per_pair = elapsed().checked_div(pairs_run).unwrap_or_default();
-        if !plan.another(round, elapsed(), active.len(), per_pair) {
+        // Time the replications of the regressions found so far would take at most: stopping
+        // the sequential rounds before their planned last look only lowers their error
+        // rates, and a regression that cannot be replicated does not fail the build.
+        let reserve = per_pair * ((regressed.len() + pending) * plan.replication) as u32;
+        if !plan.another(round, elapsed() + reserve, active.len(), per_pair) {
             break;
         }
         progress(&format!(
@@ -318,7 +311,7 @@ pub fn measure_from(
             plan.rounds = plan.looks_within_budget(elapsed());
             out.looks = plan.rounds;
         }
-        settle(decided, &mut active, &mut regressed, &out.rounds, out.looks);
+        pending = settle(decided, &mut active, &mut regressed, &out.rounds, out.looks);
     }
     if out.looks < rounds {
         out.notes.push(format!(
