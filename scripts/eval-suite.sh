@@ -57,7 +57,9 @@ def table(root):
     print("| condition | runs failed | first comparison alone failed | injected benchmarks named | gated comparisons flagged (non-injected) | raw floors flagged | median rounds | median MDE (undecided) | median MDE / threshold | median time | runs |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for cond in sorted(os.listdir(root)):
-        runs = sorted(f for f in os.listdir(os.path.join(root, cond)) if f.endswith(".json"))
+        # An empty report is a run still going (or killed): not a run yet.
+        runs = sorted(f for f in os.listdir(os.path.join(root, cond))
+                      if f.endswith(".json") and os.path.getsize(os.path.join(root, cond, f)) > 0)
         failed = first_failed = named = injected = flagged = gated = floors_flagged = floors = 0
         rounds, mdes, mde_ratios, times = [], [], [], []
         site = cond.split("=")[0]
