@@ -493,6 +493,70 @@ mod tests {
     }
 
     #[test]
+    fn a_regressed_benchmark_gets_fresh_rounds_of_its_own_until_they_settle_it() {
+        let mut f = Fake {
+            log: Vec::new(),
+            missing: "none",
+        };
+        let ids: Vec<String> = ["r", "u", "late"].map(String::from).to_vec();
+        let plan = Plan {
+            rounds: 4,
+            budget: None,
+            seed: 5,
+            replication: 6,
+        };
+        let mut replication_looks = Vec::new();
+        let m = measure(
+            &mut f,
+            &ids,
+            plan,
+            &mut |id, e| match e.replication {
+                // Sequential rounds: `r` regressed and `u` unchanged after two rounds; `late`
+                // is never settled, but called regressed at the end.
+                None => crate::confirm::Status {
+                    settled: id != "late" && e.rounds.len() >= 2,
+                    regressed: id != "u",
+                },
+                Some(rep) => {
+                    replication_looks.push((id.to_string(), rep.len()));
+                    crate::confirm::Status {
+                        settled: rep.len() >= if id == "r" { 3 } else { 6 },
+                        regressed: true,
+                    }
+                }
+            },
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!((m.rounds.len(), m.replication.len()), (4, 6));
+        let runs = |id: &str| f.log.iter().filter(|(_, i)| i == id).count();
+        assert_eq!(
+            (runs("r"), runs("u"), runs("late")),
+            (2 * (2 + 3), 2 * 2, 2 * (4 + 6))
+        );
+        // The replication saw only its own rounds, from the first.
+        assert_eq!(replication_looks[0].1, 1);
+        assert!(!m.budget_spent);
+        // Nothing to replicate without a plan for it.
+        let none = Plan {
+            replication: 0,
+            ..plan
+        };
+        let m = measure(
+            &mut f,
+            &ids,
+            none,
+            &mut |_, _| crate::confirm::Status {
+                settled: true,
+                regressed: true,
+            },
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!((m.rounds.len(), m.replication.len()), (1, 0));
+    }
+
+    #[test]
     fn a_first_round_runs_lone_benchmarks_once_and_later_rounds_continue_it() {
         let mut f = Fake {
             log: Vec::new(),
