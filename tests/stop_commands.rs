@@ -188,14 +188,6 @@ fn run_merged(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
     (status.code(), text)
 }
 
-const COMPARE: &[&str] = &[
-    "compare",
-    "--baseline",
-    "base.json",
-    "--results",
-    "res.json",
-];
-
 #[test]
 fn a_table_report_of_hostile_files_obeys_only_perfgates_annotations() {
     let tmp = tempfile::tempdir().unwrap();

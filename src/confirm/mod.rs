@@ -295,15 +295,12 @@ fn replicated(
 
 /// What the rounds so far say about `id` (see [`Status`]).
 fn status(cmp: &Comparison, id: &str, e: &Evidence<'_>) -> Status {
-    let Some(policy) = cmp.policies.get(id) else {
-        return Status {
-            settled: true,
-            regressed: false,
-        };
-    };
     let mut st = Status {
         settled: true,
         regressed: false,
+    };
+    let Some(policy) = cmp.policies.get(id) else {
+        return st;
     };
     for r in cmp
         .rows

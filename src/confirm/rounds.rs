@@ -162,16 +162,16 @@ pub fn measure(
 }
 
 /// Drops from `active` the benchmarks `decided` calls settled after the sequential rounds
-/// so far, keeping those it called regressed in `regressed`. Returns how many of those still
-/// active are called regressed on some metric (they will be replicated too).
+/// so far, keeping those it called regressed in `regressed`. Returns those still active that
+/// it calls regressed on some metric: replicated too if the rounds end with them undecided.
 fn settle<'i>(
     decided: &mut super::Settled<'_>,
     active: &mut Vec<&'i String>,
     regressed: &mut Vec<&'i String>,
     rounds: &[(Snapshot, Snapshot)],
     looks: usize,
-) -> usize {
-    let mut pending = 0;
+) -> Vec<&'i String> {
+    let mut pending = Vec::new();
     active.retain(|id| {
         let s = decided(
             id,
@@ -184,7 +184,9 @@ fn settle<'i>(
         if s.settled && s.regressed {
             regressed.push(id);
         }
-        pending += usize::from(!s.settled && s.regressed);
+        if !s.settled && s.regressed {
+            pending.push(*id);
+        }
         !s.settled
     });
     pending
@@ -283,7 +285,7 @@ pub fn measure_from(
     let mut plan = plan;
     // The benchmarks the sequential rounds called regressed, for the replication.
     let mut regressed: Vec<&String> = Vec::new();
-    let mut pending = 0;
+    let mut pending = Vec::new();
     if round > 0 {
         plan.rounds = plan.looks_within_budget(before);
         out.looks = plan.rounds;
@@ -294,7 +296,7 @@ pub fn measure_from(
         // Time the replications of the regressions found so far would take at most: stopping
         // the sequential rounds before their planned last look only lowers their error
         // rates, and a regression that cannot be replicated does not fail the build.
-        let reserve = per_pair * ((regressed.len() + pending) * plan.replication) as u32;
+        let reserve = per_pair * ((regressed.len() + pending.len()) * plan.replication) as u32;
         if !plan.another(round, elapsed() + reserve, active.len(), per_pair) {
             break;
         }
@@ -330,16 +332,7 @@ pub fn measure_from(
         ));
     }
     // Undecided at the end, but called regressed on some metric: replicated too.
-    for id in active {
-        let evidence = super::Evidence {
-            rounds: &out.rounds,
-            looks: out.looks,
-            replication: None,
-        };
-        if decided(id, &evidence).regressed {
-            regressed.push(id);
-        }
-    }
+    regressed.extend(pending);
     if plan.replication == 0 {
         return Ok(out);
     }

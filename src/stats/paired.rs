@@ -653,11 +653,9 @@ fn replicate_at(
     let Some(c) = at_level(log_ratios, level) else {
         return (Decision::Unknown, None);
     };
-    let sign = if higher_is_better { -1.0 } else { 1.0 };
-    let (a, b) = (sign * c.ci_low, sign * c.ci_high);
-    let (bad_min, bad_max) = (a.min(b), a.max(b));
+    let (bad_estimate, bad_min, bad_max) = badness(&c, higher_is_better);
     let thr = threshold.abs();
-    let d = if c.p_value < level && sign * c.estimate > thr / 2.0 && bad_min > 0.0 {
+    let d = if c.p_value < level && bad_estimate > thr / 2.0 && bad_min > 0.0 {
         Decision::Different
     } else if bad_max < thr {
         Decision::Same
@@ -667,15 +665,19 @@ fn replicate_at(
     (d, Some(c))
 }
 
-/// The decision rule of [`Sequential::decide`] on one change at one level.
-fn classify(c: &PairedChange, level: f64, threshold: f64, higher_is_better: bool) -> Decision {
-    // Map the interval into "badness": positive is worse, whatever the metric's direction.
+/// A change as "badness", positive worse whatever the metric's direction: the estimate, and
+/// the lower and upper ends of the interval.
+fn badness(c: &PairedChange, higher_is_better: bool) -> (f64, f64, f64) {
     let sign = if higher_is_better { -1.0 } else { 1.0 };
     let (a, b) = (sign * c.ci_low, sign * c.ci_high);
-    let (bad_min, bad_max) = (a.min(b), a.max(b));
+    (sign * c.estimate, a.min(b), a.max(b))
+}
+
+/// The decision rule of [`Sequential::decide`] on one change at one level.
+fn classify(c: &PairedChange, level: f64, threshold: f64, higher_is_better: bool) -> Decision {
+    let (bad_estimate, bad_min, bad_max) = badness(c, higher_is_better);
     let thr = threshold.abs();
     let significant = c.p_value < level;
-    let bad_estimate = sign * c.estimate;
     // A regression is a significant change whose estimate lies beyond the threshold and whose
     // interval lies beyond half of it. The whole interval beyond the threshold (the rule of a
     // single comparison) finds a change of twice the threshold only about half the time at the

@@ -63,6 +63,15 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// `perfgate compare` of `base.json` against `res.json` in the working directory.
+pub const COMPARE: &[&str] = &[
+    "compare",
+    "--baseline",
+    "base.json",
+    "--results",
+    "res.json",
+];
+
 /// Builds of the fixture share cargo's target dir and must not interleave with each other.
 pub static FIXTURE_LOCK: Mutex<()> = Mutex::new(());
 
