@@ -316,7 +316,9 @@ fn run_ab_paired(
     note(&format!(
         "same-machine A/B in paired rounds: {baseline_label}, against the current code"
     ));
+    let built = std::time::Instant::now();
     let (mut pair, build_notes) = build_pair(ctx, p, checkout)?;
+    let build_seconds = built.elapsed().as_secs_f64();
     let mut ids = pair.current.build.user_selection()?;
     for id in pair.baseline.build.user_selection()? {
         if !ids.contains(&id) {
@@ -359,6 +361,7 @@ fn run_ab_paired(
                 &mut |m| note(m),
             )?;
             m.notes.splice(0..0, build_notes);
+            m.build_seconds = Some(build_seconds);
             Ok(m)
         },
     );
@@ -390,11 +393,14 @@ fn paired_rounds(
         p.confirm_rounds,
         short_commit(&checkout.commit),
     ));
+    let built = std::time::Instant::now();
     let (mut pair, build_notes) = build_pair(ctx, p, checkout)?;
+    let build_seconds = built.elapsed().as_secs_f64();
     let mut measured = rounds::measure(&mut pair, ids, round_plan(p, seed), settled, &mut |m| {
         note(m)
     })?;
     measured.notes.splice(0..0, build_notes);
+    measured.build_seconds = Some(build_seconds);
     Ok(measured)
 }
 

@@ -188,6 +188,9 @@ pub struct AbRun {
     pub all: bool,
     /// Whether the time budget ended the rounds before every benchmark was decided.
     pub budget_spent: bool,
+    /// How long building the two sides' benches took, in seconds (outside the budget; a
+    /// first build of the baseline commit is the long one, a cached one takes seconds).
+    pub build_seconds: Option<f64>,
 }
 
 impl Comparison {

@@ -44,16 +44,25 @@ pub enum Selection {
 /// The selection of `ab = "auto"`: every gated benchmark where the stored baseline is not
 /// comparable with these results, the candidates otherwise. Not comparable: measured on a
 /// shared runner (`shared_runner`: GitHub Actions), on a machine whose fingerprint differs, in
-/// one run (no stored noise), or too noisy to gate for some gated metric. The reasons are
-/// returned for the report.
-pub fn auto_selection(cmp: &Comparison, shared_runner: bool) -> (Selection, Vec<&'static str>) {
-    let mut why = not_comparable(
+/// one run (no stored noise), too noisy to gate for some gated metric, or measured when the
+/// machine ran at another speed ([`speed_shift`]). The reasons are returned for the report.
+pub fn auto_selection(cmp: &Comparison, shared_runner: bool) -> (Selection, Vec<String>) {
+    let mut why: Vec<String> = not_comparable(
         shared_runner,
         !cmp.machine_mismatch.is_empty(),
         cmp.notes.iter().any(|n| n == crate::compare::ONE_RUN_NOTE),
-    );
+    )
+    .into_iter()
+    .map(String::from)
+    .collect();
     if cmp.rows.iter().any(|r| r.gated && r.noise_capped) {
-        why.push("benchmarks too noisy to gate against the stored baseline");
+        why.push("benchmarks too noisy to gate against the stored baseline".into());
+    }
+    if let Some(shift) = speed_shift(cmp) {
+        why.push(format!(
+            "the machine runs at another speed than when the baseline was stored: the median gated throughput change is {:+.0}%",
+            100.0 * shift
+        ));
     }
     let sel = if why.is_empty() {
         Selection::Candidates
@@ -61,6 +70,35 @@ pub fn auto_selection(cmp: &Comparison, shared_runner: bool) -> (Selection, Vec<
         Selection::All
     };
     (sel, why)
+}
+
+/// The fewest gated throughput rows that [`speed_shift`] reads a shift from: with fewer, one
+/// changed benchmark would be the median.
+pub const SPEED_SHIFT_MIN_ROWS: usize = 5;
+
+/// The machine's speed shift against the stored baseline, if it is large enough to bias the
+/// candidate screen: the median throughput change of the gated benchmarks, when it is beyond
+/// half the median configured throughput threshold. Same fingerprint, another speed (another
+/// load, another kernel build, a neighbour on the host): a real regression then reads as
+/// unchanged on a faster machine and is never re-measured, and an unchanged benchmark reads as
+/// regressed on a slower one. A change the pull request makes moves some benchmarks, rarely
+/// the median of all; and if it does, measuring every gated benchmark is the right answer
+/// anyway. `None` with fewer than [`SPEED_SHIFT_MIN_ROWS`] rows.
+pub fn speed_shift(cmp: &Comparison) -> Option<f64> {
+    let rows: Vec<(f64, f64)> = cmp
+        .rows
+        .iter()
+        .filter(|r| r.gated && r.metric == Some(Metric::Throughput))
+        .filter_map(|r| Some((r.change?.estimate, r.configured_threshold?.abs())))
+        .filter(|(c, t)| c.is_finite() && t.is_finite())
+        .collect();
+    if rows.len() < SPEED_SHIFT_MIN_ROWS {
+        return None;
+    }
+    let changes: Vec<f64> = rows.iter().map(|r| r.0).collect();
+    let thresholds: Vec<f64> = rows.iter().map(|r| r.1).collect();
+    let shift = crate::stats::median(&changes);
+    (shift.abs() > crate::stats::median(&thresholds) / 2.0).then_some(shift)
 }
 
 /// The reasons a stored baseline is not comparable that are known before anything is
@@ -132,6 +170,7 @@ pub fn confirm_candidates(
         benchmarks: m.benchmarks,
         all: selection == Selection::All,
         budget_spent: m.budget_spent,
+        build_seconds: m.build_seconds,
     });
     Ok(ids)
 }
@@ -543,6 +582,50 @@ mod tests {
         );
         assert!(note.contains("at least 6"), "{note}");
         assert_eq!(undecidable_plan_note(12, 0.05), None);
+    }
+
+    /// A comparison of `n` benchmarks whose per-iteration time changed by `slower[k]` (1.25:
+    /// 25% slower), with per-iteration samples of a little noise.
+    fn comparison_of(slower: &[f64]) -> Comparison {
+        let snap = |scale: &dyn Fn(usize) -> f64| {
+            let benches = (0..slower.len())
+                .map(|k| {
+                    let t = 1000.0 * scale(k);
+                    crate::testutil::bench(&format!("b{k}"), vec![t, t * 1.01, t * 0.99, t])
+                })
+                .collect();
+            crate::testutil::snapshot("x", benches)
+        };
+        crate::compare::compare(
+            &snap(&|_| 1.0),
+            &snap(&|k| slower[k]),
+            &crate::config::Config::default_config(),
+            &crate::compare::Sources {
+                baseline: "b".into(),
+                results: "r".into(),
+            },
+        )
+    }
+
+    #[test]
+    fn a_machine_at_another_speed_makes_the_stored_baseline_not_comparable() {
+        // The baseline stored on a 25% faster (or slower) run: every benchmark reads the shift.
+        for speed in [1.25, 0.8] {
+            let cmp = comparison_of(&[speed; 8]);
+            let shift = speed_shift(&cmp).expect("a shift");
+            assert!((shift - (1.0 / speed - 1.0)).abs() < 0.02, "{shift}");
+            let (sel, why) = auto_selection(&cmp, false);
+            assert_eq!(sel, Selection::All, "{why:?}");
+            assert!(why.iter().any(|w| w.contains("another speed")), "{why:?}");
+        }
+        // One pull request slowing two benchmarks of eight a lot does not move the median.
+        let cmp = comparison_of(&[2.0, 1.5, 1.0, 1.0, 1.01, 0.99, 1.0, 1.0]);
+        assert_eq!(speed_shift(&cmp), None);
+        // Half the median threshold (2.5% of the default -5%) is the limit.
+        assert_eq!(speed_shift(&comparison_of(&[1.02; 8])), None);
+        assert!(speed_shift(&comparison_of(&[1.04; 8])).is_some());
+        // Too few benchmarks to tell a shift from one change.
+        assert_eq!(speed_shift(&comparison_of(&[1.25; 4])), None);
     }
 
     #[test]

@@ -132,6 +132,9 @@ pub struct Measured {
     /// What the report must say about the rounds (benchmarks one build lacks, benches left
     /// out), in plain words.
     pub notes: Vec<String>,
+    /// How long building the two sides' benches took before the rounds, when the caller built
+    /// them (set by the caller: it is not part of the budget).
+    pub build_seconds: Option<f64>,
 }
 
 /// Rounds already measured, which later rounds continue (`check --ab`, whose first comparison
@@ -272,6 +275,7 @@ pub fn measure_from(
         replication: Vec::new(),
         budget_spent: false,
         notes: Vec::new(),
+        build_seconds: None,
     };
     if !lacking.is_empty() {
         let names: Vec<&str> = lacking.iter().map(|s| s.as_str()).collect();

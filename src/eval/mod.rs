@@ -476,6 +476,7 @@ other/bench             time:   [1.0 ns 1.0 ns 1.0 ns]
                 replication: Vec::new(),
                 budget_spent: false,
                 notes: Vec::new(),
+                build_seconds: None,
             };
             let looks = rounds as usize;
             let status = |settled: &mut crate::confirm::Settled<'_>,

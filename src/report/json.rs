@@ -62,6 +62,9 @@ pub struct JsonAb {
     pub all: bool,
     /// Whether the time budget ended the rounds early.
     pub budget_spent: bool,
+    /// Seconds spent building both sides' benches before the rounds (not in the budget).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build_seconds: Option<f64>,
 }
 
 /// One side of the comparison.
@@ -263,6 +266,7 @@ pub fn report(c: &Comparison) -> Report<'_> {
             benchmarks: a.benchmarks,
             all: a.all,
             budget_spent: a.budget_spent,
+            build_seconds: a.build_seconds.map(|s| (s * 10.0).round() / 10.0),
         }),
         error: c.error.as_deref(),
         rows: c

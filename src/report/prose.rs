@@ -61,6 +61,11 @@ pub fn notes(c: &Comparison) -> Vec<String> {
                 ""
             }
         ));
+        if let Some(s) = ab.build_seconds {
+            out.push(format!(
+                "building both sides' benches took {s:.0} s before the rounds, outside the budget (the first build of a baseline commit is the long one; later checks reuse it)"
+            ));
+        }
     }
     out.extend(c.notes.iter().cloned());
     let undecided: Vec<&Row> = c
