@@ -22,12 +22,15 @@
 #   scripts/eval-suite.sh tally
 #
 # Run it when nothing else runs on the machine (and say so, or say what load you added).
+# EVAL_NEIGHBOUR=cpu adds a documented noisy neighbour, one busy thread, for the whole series.
+# The calibration of a slowdown (which benchmarks it slows by how much, and so which count as
+# slowed by at least twice their threshold in the tally) is scripts/inject-effect.py.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 raw=docs/eval/raw
 
 tally() {
-    python3 - "$raw" <<'PY'
+    python3 - "$raw" scripts <<'PY'
 import json, math, os, sys
 from collections import defaultdict
 
@@ -40,11 +43,8 @@ def wilson(k, n, z=1.96):
     h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
     return f"{k} of {n} ({100*p:.1f}%, 95% CI {100*max(0,c-h):.1f}-{100*min(1,c+h):.1f}%)"
 
-# Which benchmarks a slowdown of each site is expected to fail, and the raw floors that must not.
-# spawn/command/* (std::process::Command) and spawn/fork/* do not go through Spawn::spawn.
-# pipe/pipeline/* copies between its stages with pipe::copy, whose writes are the slowed site.
-EXPECTED = {"spawn": ("spawn/clone_vfork/", "spawn/posix_spawn/"), "pipe-copy": ("pipe/copy/", "pipe/pipeline/"), "pool-dispatch": ("pool/roundtrip", "pool/pipelined_1", "pool/pipelined_2")}
-FLOORS = ("raw",)
+sys.path.insert(0, sys.argv[2])
+from eval_sites import calibration, injected as is_injected, is_floor, sites
 
 def median(xs):
     xs = sorted(xs)
@@ -54,16 +54,18 @@ def median(xs):
     return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 
 def table(root):
-    print("| condition | runs failed | first comparison alone failed | injected benchmarks named | gated comparisons flagged (non-injected) | raw floors flagged | median rounds | median MDE (undecided) | median MDE / threshold | median time | runs |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for cond in sorted(os.listdir(root)):
+    print("| condition | runs failed | first comparison alone failed | injected benchmarks named | of them slowed by >= 2x threshold (calibrated) | gated comparisons flagged (non-injected) | raw floors flagged | median rounds | median MDE (undecided) | median MDE / threshold | median time | runs |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for cond in sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d))):
         # An empty report is a run still going (or killed): not a run yet.
         runs = sorted(f for f in os.listdir(os.path.join(root, cond))
                       if f.endswith(".json") and os.path.getsize(os.path.join(root, cond, f)) > 0)
         failed = first_failed = named = injected = flagged = gated = floors_flagged = floors = 0
+        named2 = injected2 = 0
         rounds, mdes, mde_ratios, times = [], [], [], []
-        site = cond.split("=")[0]
-        expect = EXPECTED.get(site, ())
+        slowed = sites(cond)
+        # The measured effect of this slowdown per benchmark (scripts/inject-effect.py).
+        cal = calibration(cond)
         for f in runs:
             with open(os.path.join(root, cond, f)) as fh:
                 r = json.load(fh)
@@ -75,6 +77,7 @@ def table(root):
                 with open(t) as fh:
                     times.append(int(fh.read().strip()))
             by_bench = defaultdict(bool)
+            twice = set()
             first_fail = False
             for row in r["rows"]:
                 if row["metric"] is None or not row["gated"]:
@@ -87,22 +90,29 @@ def table(root):
                     if row.get("threshold"):
                         mde_ratios.append(row["mde"] / abs(row["threshold"]))
                 b = row["benchmark"]
-                hit = any(b.startswith(p) for p in expect) and not any(x in b for x in FLOORS)
+                hit = any(is_injected(s, b) for s in slowed)
                 by_bench[b] |= row["fails"]
+                if hit and cal and row["metric"] == "throughput" and b in cal["benchmarks"]:
+                    if cal["benchmarks"][b]["throughput_change"] <= 2 * row["configured_threshold"]:
+                        twice.add(b)
                 if not hit:
                     gated += 1
                     flagged += row["fails"]
-                if any(x in b.split("/")[-1] or x in b for x in FLOORS):
+                if is_floor(b):
                     floors += 1
                     floors_flagged += row["fails"]
             first_failed += first_fail
             for b, fails in by_bench.items():
-                if any(b.startswith(p) for p in expect) and not any(x in b for x in FLOORS):
+                if any(is_injected(s, b) for s in slowed):
                     injected += 1
                     named += fails
+                    if b in twice:
+                        injected2 += 1
+                        named2 += fails
         m = median(mdes)
         mt = median(times)
-        print(f"| {cond} | {wilson(failed, len(runs))} | {first_failed} of {len(runs)} | {wilson(named, injected)} | "
+        cal_col = wilson(named2, injected2) if cal else "not calibrated"
+        print(f"| {cond} | {wilson(failed, len(runs))} | {first_failed} of {len(runs)} | {wilson(named, injected)} | {cal_col} | "
               f"{wilson(flagged, gated)} | {wilson(floors_flagged, floors)} | {median(rounds) if rounds else '-'} | "
               f"{'-' if m is None else f'{100*m:.0f}%'} | {'-' if not mde_ratios else f'{median(mde_ratios):.1f}x'} | {'-' if mt is None else f'{int(mt)//60}:{int(mt)%60:02d}'} | {len(runs)} |")
 
@@ -112,6 +122,10 @@ if not os.path.isdir(root):
     sys.exit(0)
 for s in sorted(os.listdir(root)):
     print(f"\n### {s}\n")
+    load = os.path.join(root, s, "load")
+    if os.path.exists(load):
+        with open(load) as fh:
+            print(f"Load: {fh.read().strip()}\n")
     table(os.path.join(root, s))
 PY
 }
@@ -141,6 +155,25 @@ bench_args=("$@")
 set=${EVAL_SET:-default}
 cargo build --release --quiet
 bin=target/release/perfgate
+mkdir -p "$raw/$set"
+# EVAL_NEIGHBOUR=cpu: a noisy neighbour for the whole series, one busy thread (a core's worth of
+# work that the scheduler moves between the two cores), started here and stopped on exit. The
+# set records it, so the tally of a loaded set is never read as a quiet one.
+neighbour=
+case "${EVAL_NEIGHBOUR:-}" in
+    "") ;;
+    cpu)
+        python3 -c 'while True: pass' &
+        neighbour=$!
+        trap 'kill "$neighbour" 2>/dev/null || true' EXIT
+        echo "one busy thread (EVAL_NEIGHBOUR=cpu: python3 -c 'while True: pass')" >"$raw/$set/load"
+        ;;
+    *) echo "eval-suite: EVAL_NEIGHBOUR must be empty or cpu" >&2; exit 2 ;;
+esac
+if [ -z "$neighbour" ] && [ -e "$raw/$set/load" ]; then
+    echo "eval-suite: set $set was measured with a neighbour ($(cat "$raw/$set/load")); set EVAL_NEIGHBOUR=cpu" >&2
+    exit 2
+fi
 for i in $(seq 1 "$n"); do
     for cond in "${conditions[@]}"; do
         dir="$raw/$set/$cond"

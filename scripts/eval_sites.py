@@ -1,0 +1,42 @@
+"""What each injection site of crates/perfgate-workload/src/inject.rs is expected to slow, for
+scripts/eval-suite.sh (the tally) and scripts/inject-effect.py (the calibration): one list, so
+the two never disagree.
+
+spawn/command/* (std::process::Command) and spawn/fork/* (plain fork) do not go through
+Spawn::spawn; pipe/pipeline/* copies between its stages with pipe::copy, whose writes are the
+slowed site; the raw floors call the kernel directly and are never slowed.
+"""
+import json
+import os
+
+EXPECTED = {
+    "spawn": ("spawn/clone_vfork/", "spawn/posix_spawn/"),
+    "pipe-copy": ("pipe/copy/", "pipe/pipeline/"),
+    "pool-dispatch": ("pool/roundtrip", "pool/pipelined_1", "pool/pipelined_2"),
+}
+FLOORS = ("raw",)
+
+CALIBRATION = os.path.join(os.path.dirname(__file__), "..", "docs", "eval", "calibration")
+
+
+def is_floor(bench):
+    return any(x in bench for x in FLOORS)
+
+
+def injected(site, bench):
+    """Whether a slowdown of `site` is expected to slow `bench`."""
+    return any(bench.startswith(p) for p in EXPECTED.get(site, ())) and not is_floor(bench)
+
+
+def sites(spec):
+    """The sites a PERFGATE_WORKLOAD_SLOWDOWN value names ("spawn=2,pool-dispatch=1.5")."""
+    return [part.split("=")[0].strip() for part in spec.split(",") if "=" in part]
+
+
+def calibration(spec):
+    """The measured effect of `spec` per benchmark (scripts/inject-effect.py), or None."""
+    path = os.path.join(CALIBRATION, spec + ".json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as fh:
+        return json.load(fh)
