@@ -10,7 +10,10 @@
 //!
 //! - `spawn`: [`crate::spawn::Spawn::spawn`] (building the child's argument block, the clone or
 //!   `posix_spawn`, the stdio plumbing);
-//! - `pipe-copy`: [`crate::pipe::write_all`], the write side of the copy path;
+//! - `pipe-copy`: [`crate::pipe::write_all`] and [`crate::pipe::read_full`], both sides of the
+//!   copy path: the writer and the reader run on their own threads, so slowing one side alone
+//!   mostly overlaps with the other and barely moves the throughput (measured: `pipe-copy=1.3`
+//!   on the writer alone moved `pipe/copy/64KiB` by -2.6%, scripts/inject-effect.py);
 //! - `pool-dispatch`: queueing a task in [`crate::pool::Pool`] (on this path the two clock
 //!   reads that time the site, some 40 ns, add to the slowdown).
 //!

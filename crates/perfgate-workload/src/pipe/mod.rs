@@ -167,6 +167,10 @@ fn write_all_now(fd: BorrowedFd<'_>, mut buf: &[u8]) -> io::Result<()> {
 
 /// Reads into `buf` until it is full or end-of-file; returns the bytes read.
 pub fn read_full(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    crate::inject::timed(crate::inject::Site::PipeCopy, || read_full_now(fd, buf))
+}
+
+fn read_full_now(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
     let mut done = 0;
     while done < buf.len() {
         let rest = &mut buf[done..];
