@@ -6,7 +6,7 @@
 #
 #   aa                  no slowdown: every failed run is a false alarm
 #   spawn=F             every spawn F times as long     (expected: spawn/* fail, raw floors not)
-#   pipe-copy=F         the pipe copy path's writes F times as long (pipe/copy/* fail)
+#   pipe-copy=F         the pipe copy path's writes and reads F times as long (pipe/copy/* fail)
 #   pool-dispatch=F     queueing a pool task F times as long (pool/* fail)
 #
 #   scripts/eval-suite.sh N CONDITION... [-- perfgate check arguments [-- cargo bench arguments]]
@@ -23,6 +23,15 @@
 #
 # Run it when nothing else runs on the machine (and say so, or say what load you added).
 # EVAL_NEIGHBOUR=cpu adds a documented noisy neighbour, one busy thread, for the whole series.
+#
+# Any other crate with criterion benches: EVAL_CRATE=DIR EVAL_VAR=NAME, where the crate's benches
+# read the environment variable NAME as their slowdown; each condition other than aa is then a
+# value of NAME for the current side, every benchmark counts as injected, and the arguments
+# after the second -- go to cargo bench (no --features inject). For the fixture crate, whose
+# checksum runs 20 x CRITBENCH_SLOWDOWN passes:
+#
+#   EVAL_SET=fixture EVAL_CRATE=tests/fixtures/critbench EVAL_VAR=CRITBENCH_SLOWDOWN \
+#       scripts/eval-suite.sh 10 aa 1.15 -- -- --features c08
 # The calibration of a slowdown (which benchmarks it slows by how much, and so which count as
 # slowed by at least twice their threshold in the tally) is scripts/inject-effect.py.
 set -euo pipefail
@@ -64,6 +73,8 @@ def table(root):
         named2 = injected2 = 0
         rounds, mdes, mde_ratios, times = [], [], [], []
         slowed = sites(cond)
+        # Another crate (EVAL_CRATE): its slowdown applies to every benchmark.
+        whole = os.path.exists(os.path.join(root, "crate")) and cond != "aa"
         # The measured effect of this slowdown per benchmark (scripts/inject-effect.py).
         cal = calibration(cond)
         for f in runs:
@@ -90,7 +101,7 @@ def table(root):
                     if row.get("threshold"):
                         mde_ratios.append(row["mde"] / abs(row["threshold"]))
                 b = row["benchmark"]
-                hit = any(is_injected(s, b) for s in slowed)
+                hit = whole or any(is_injected(s, b) for s in slowed)
                 by_bench[b] |= row["fails"]
                 if hit and cal and row["metric"] == "throughput" and b in cal["benchmarks"]:
                     if cal["benchmarks"][b]["throughput_change"] <= 2 * row["configured_threshold"]:
@@ -103,7 +114,7 @@ def table(root):
                     floors_flagged += row["fails"]
             first_failed += first_fail
             for b, fails in by_bench.items():
-                if any(is_injected(s, b) for s in slowed):
+                if whole or any(is_injected(s, b) for s in slowed):
                     injected += 1
                     named += fails
                     if b in twice:
@@ -122,6 +133,10 @@ if not os.path.isdir(root):
     sys.exit(0)
 for s in sorted(os.listdir(root)):
     print(f"\n### {s}\n")
+    marker = os.path.join(root, s, "crate")
+    if os.path.exists(marker):
+        with open(marker) as fh:
+            print(f"Crate and slowdown variable: {fh.read().strip()} (every benchmark injected)\n")
     load = os.path.join(root, s, "load")
     if os.path.exists(load):
         with open(load) as fh:
@@ -154,8 +169,23 @@ bench_args=("$@")
 
 set=${EVAL_SET:-default}
 cargo build --release --quiet
-bin=target/release/perfgate
+bin=$PWD/target/release/perfgate
 mkdir -p "$raw/$set"
+crate_dir=.
+var=PERFGATE_WORKLOAD_SLOWDOWN
+feature_args=(--features inject)
+if [ -n "${EVAL_CRATE:-}" ]; then
+    [ -n "${EVAL_VAR:-}" ] || { echo "eval-suite: EVAL_CRATE needs EVAL_VAR, the variable its benches read as their slowdown" >&2; exit 2; }
+    crate_dir=$(cd "$EVAL_CRATE" && pwd)
+    var=$EVAL_VAR
+    feature_args=()
+    # The tally reads it: every benchmark of such a crate is injected.
+    echo "$EVAL_CRATE $EVAL_VAR" >"$raw/$set/crate"
+elif [ -e "$raw/$set/crate" ]; then
+    echo "eval-suite: set $set is of another crate ($(cat "$raw/$set/crate")); set EVAL_CRATE and EVAL_VAR" >&2
+    exit 2
+fi
+raw_abs=$PWD/$raw
 # EVAL_NEIGHBOUR=cpu: a noisy neighbour for the whole series, one busy thread (a core's worth of
 # work that the scheduler moves between the two cores), started here and stopped on exit. The
 # set records it, so the tally of a loaded set is never read as a quiet one.
@@ -176,14 +206,14 @@ if [ -z "$neighbour" ] && [ -e "$raw/$set/load" ]; then
 fi
 for i in $(seq 1 "$n"); do
     for cond in "${conditions[@]}"; do
-        dir="$raw/$set/$cond"
+        dir="$raw_abs/$set/$cond"
         mkdir -p "$dir"
         stamp=$(date -u +%Y%m%dT%H%M%SZ)
         env_args=()
-        [ "$cond" = aa ] || env_args=(--current-env "PERFGATE_WORKLOAD_SLOWDOWN=$cond")
+        [ "$cond" = aa ] || env_args=(--current-env "$var=$cond")
         start=$(date +%s)
         rc=0
-        "$bin" check --ab HEAD --format json "${env_args[@]}" "${check_args[@]}" -- --features inject "${bench_args[@]}" \
+        (cd "$crate_dir" && "$bin" check --ab HEAD --format json "${env_args[@]}" "${check_args[@]}" -- "${feature_args[@]}" "${bench_args[@]}") \
             >"$dir/$stamp.json" 2>"$dir/$stamp.log" || rc=$?
         secs=$(($(date +%s) - start))
         echo "$secs" >"$dir/$stamp.time"
