@@ -63,26 +63,29 @@ def median(xs):
     return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 
 def table(root):
-    print("| condition | runs failed | first comparison alone failed | injected benchmarks named | of them slowed by >= 2x threshold (calibrated) | gated comparisons flagged (non-injected) | raw floors flagged | median rounds | median MDE (undecided) | median MDE / threshold | median time | runs |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for cond in sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d))):
+    print("| condition | runs failed | first comparison alone failed | injected benchmarks named | of them slowed by >= 2x threshold (calibrated) | gated comparisons flagged (non-injected) | raw floors flagged | median rounds | median MDE (undecided) | median MDE / threshold | median time | of it building | runs |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for cond in sorted(d for d in os.listdir(root)
+                       if os.path.isdir(os.path.join(root, d)) and d != "calibration"):
         # An empty report is a run still going (or killed): not a run yet.
         runs = sorted(f for f in os.listdir(os.path.join(root, cond))
                       if f.endswith(".json") and os.path.getsize(os.path.join(root, cond, f)) > 0)
         failed = first_failed = named = injected = flagged = gated = floors_flagged = floors = 0
         named2 = injected2 = 0
-        rounds, mdes, mde_ratios, times = [], [], [], []
+        rounds, mdes, mde_ratios, times, builds = [], [], [], [], []
         slowed = sites(cond)
         # Another crate (EVAL_CRATE): its slowdown applies to every benchmark.
         whole = os.path.exists(os.path.join(root, "crate")) and cond != "aa"
         # The measured effect of this slowdown per benchmark (scripts/inject-effect.py).
-        cal = calibration(cond)
+        cal = calibration(root, cond)
         for f in runs:
             with open(os.path.join(root, cond, f)) as fh:
                 r = json.load(fh)
             failed += r["verdict"] == "fail"
             if r.get("ab"):
                 rounds.append(r["ab"]["rounds"])
+                if r["ab"].get("build_seconds") is not None:
+                    builds.append(r["ab"]["build_seconds"])
             t = os.path.join(root, cond, f[:-5] + ".time")
             if os.path.exists(t):
                 with open(t) as fh:
@@ -125,7 +128,7 @@ def table(root):
         cal_col = wilson(named2, injected2) if cal else "not calibrated"
         print(f"| {cond} | {wilson(failed, len(runs))} | {first_failed} of {len(runs)} | {wilson(named, injected)} | {cal_col} | "
               f"{wilson(flagged, gated)} | {wilson(floors_flagged, floors)} | {median(rounds) if rounds else '-'} | "
-              f"{'-' if m is None else f'{100*m:.0f}%'} | {'-' if not mde_ratios else f'{median(mde_ratios):.1f}x'} | {'-' if mt is None else f'{int(mt)//60}:{int(mt)%60:02d}'} | {len(runs)} |")
+              f"{'-' if m is None else f'{100*m:.0f}%'} | {'-' if not mde_ratios else f'{median(mde_ratios):.1f}x'} | {'-' if mt is None else f'{int(mt)//60}:{int(mt)%60:02d}'} | {'-' if not builds else f'{median(builds):.0f} s'} | {len(runs)} |")
 
 root = sys.argv[1]
 if not os.path.isdir(root):

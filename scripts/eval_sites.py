@@ -16,7 +16,7 @@ EXPECTED = {
 }
 FLOORS = ("raw",)
 
-CALIBRATION = os.path.join(os.path.dirname(__file__), "..", "docs", "eval", "calibration")
+RAW = os.path.join(os.path.dirname(__file__), "..", "docs", "eval", "raw")
 
 
 def is_floor(bench):
@@ -33,9 +33,15 @@ def sites(spec):
     return [part.split("=")[0].strip() for part in spec.split(",") if "=" in part]
 
 
-def calibration(spec):
+def calibration_path(set_dir, spec):
+    """Where scripts/inject-effect.py keeps the effect of `spec` for the set in `set_dir`: a
+    factor means something else once the code or the site changes, so each set has its own."""
+    return os.path.join(set_dir, "calibration", spec + ".json")
+
+
+def calibration(set_dir, spec):
     """The measured effect of `spec` per benchmark (scripts/inject-effect.py), or None."""
-    path = os.path.join(CALIBRATION, spec + ".json")
+    path = calibration_path(set_dir, spec)
     if not os.path.exists(path):
         return None
     with open(path) as fh:

@@ -7,12 +7,13 @@ benchmark of the bench targets that hold a slowed benchmark, one benchmark per i
 the quick profile (as the paired rounds do), with and without PERFGATE_WORKLOAD_SLOWDOWN=SPEC,
 the two sides in a random order per repetition, and prints per benchmark the median paired
 throughput change with its distribution-free 95% interval (order statistics of the paired log
-ratios). It writes them to docs/eval/calibration/SPEC.json, which the tally of
-scripts/eval-suite.sh reads to say which injected benchmarks were slowed by at least twice
-their threshold.
+ratios). It writes them to docs/eval/raw/$EVAL_SET/calibration/SPEC.json, which the tally of
+scripts/eval-suite.sh reads to say which injected benchmarks of the set's runs were slowed by
+at least twice their threshold (a set is one code version: a factor means something else once
+the code changes).
 
-    scripts/inject-effect.py SPEC REPS [BENCH...]
-    scripts/inject-effect.py spawn=2.5 10 spawn
+    EVAL_SET=SET scripts/inject-effect.py SPEC REPS [BENCH...]
+    EVAL_SET=my-set scripts/inject-effect.py spawn=2.5 10 spawn
 
 Run it when nothing else runs: it is a measurement. It builds with `--features inject` first.
 """
@@ -96,6 +97,9 @@ def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     spec, reps, benches = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+    set_name = os.environ.get("EVAL_SET")
+    if not set_name:
+        sys.exit("inject-effect: set EVAL_SET to the set whose runs this calibrates")
     sites = eval_sites.sites(spec)
     if not sites or any(s not in eval_sites.EXPECTED for s in sites):
         sys.exit(f"inject-effect: {spec!r} names no known site ({', '.join(eval_sites.EXPECTED)})")
@@ -129,8 +133,8 @@ def main():
                                        "ci_low": round(c_lo, 4), "ci_high": round(c_hi, 4),
                                        "log_ratios": [round(x, 5) for x in ratios[bench_id]]}
         print(f"{bench_id:44} {'yes' if inj else 'no':8} {100 * change:+16.1f}% {100 * c_lo:+8.1f}..{100 * c_hi:+.1f}%")
-    os.makedirs(eval_sites.CALIBRATION, exist_ok=True)
-    path = os.path.join(eval_sites.CALIBRATION, spec + ".json")
+    path = eval_sites.calibration_path(os.path.join(eval_sites.RAW, set_name), spec)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path + ".tmp", "w") as fh:
         json.dump(out, fh, indent=1)
         fh.write("\n")
