@@ -180,9 +180,13 @@ pub struct ReportFiles {
     /// Also write the markdown report to FILE.
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
-    /// Also write the terminal table (without colours) to FILE.
+    /// Also write the terminal report (without colours) to FILE.
     #[arg(long, value_name = "FILE")]
     pub table: Option<PathBuf>,
+    /// The terminal report as the full table of every row with its reason, instead of the
+    /// compact report (failing rows, then the other benchmarks by verdict).
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 impl ReportFiles {
@@ -198,6 +202,7 @@ impl ReportFiles {
         plan::Outputs {
             stdout: stdout.into(),
             files,
+            verbose: self.verbose,
         }
     }
 }

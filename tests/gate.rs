@@ -105,7 +105,7 @@ fn run_refresh_and_compare_a_a_then_a_slowed_variant() {
     );
     assert!(stdout(&out).contains("perfgate: PASS"), "{}", stdout(&out));
 
-    // A slowed variant (4x the work) must fail, with its rows first in the table.
+    // A slowed variant (4x the work) must fail, with its rows first in the full table.
     let c = tmp.path().join("c.json");
     let out = run_fixture(&crit, &c, "c08,latency", 4, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -119,6 +119,7 @@ fn run_refresh_and_compare_a_a_then_a_slowed_variant() {
             base.to_str().unwrap(),
             "--results",
             c.to_str().unwrap(),
+            "--verbose",
         ],
     );
     let table = stdout(&out);

@@ -126,7 +126,7 @@ fn refresh_from_several_runs_stores_noise_and_compare_widens_the_threshold() {
     assert_ne!(d["verdict"], "regressed", "{d}");
     assert_eq!(report["noise_factor"], 3.0);
 
-    // The table shows the widened threshold and why.
+    // The full table shows the widened threshold and why.
     let out = run_in(
         tmp.path(),
         &[
@@ -135,6 +135,7 @@ fn refresh_from_several_runs_stores_noise_and_compare_widens_the_threshold() {
             "tb",
             "--results",
             res.to_str().unwrap(),
+            "--verbose",
         ],
     );
     let text = stdout(&out);

@@ -94,18 +94,26 @@ fn comparison(mismatch: bool) -> Comparison {
     compare(&base, &cur, &Config::default_config(), &sources)
 }
 
+/// The full table of every row (`--verbose`).
+const VERBOSE: TableOptions = TableOptions {
+    color: false,
+    width: None,
+    terminal: false,
+    verbose: true,
+};
+
 #[test]
 fn table_plain() {
     let c = comparison(false);
     assert!(c.failed());
-    insta::assert_snapshot!(perfgate::report::table::render(&c, TableOptions::default()));
+    insta::assert_snapshot!(perfgate::report::table::render(&c, VERBOSE));
 }
 
 #[test]
 fn table_wrapped_to_a_narrow_terminal() {
     let opts = TableOptions {
         width: Some(100),
-        ..TableOptions::default()
+        ..VERBOSE
     };
     insta::assert_snapshot!(perfgate::report::table::render(&comparison(false), opts));
 }
@@ -114,7 +122,7 @@ fn table_wrapped_to_a_narrow_terminal() {
 fn table_coloured() {
     let opts = TableOptions {
         color: true,
-        ..TableOptions::default()
+        ..VERBOSE
     };
     let text = perfgate::report::table::render(&comparison(false), opts);
     // Bold red, as anstyle writes it (one SGR sequence per effect).
@@ -124,9 +132,46 @@ fn table_coloured() {
 
 #[test]
 fn table_with_machine_mismatch_banner_first() {
-    let text = perfgate::report::table::render(&comparison(true), TableOptions::default());
+    let text = perfgate::report::table::render(&comparison(true), VERBOSE);
     assert!(text.starts_with("WARNING: the baseline was measured on a different machine"));
     insta::assert_snapshot!(text);
+}
+
+/// The default terminal report: the failing rows with their reasons, the rest by verdict, a
+/// coverage line, all within 100 columns.
+#[test]
+fn compact_report() {
+    let c = comparison(false);
+    let text = perfgate::report::table::render(&c, TableOptions::default());
+    // The headline stays one line, to be found whole; everything else fits.
+    for line in text.lines().filter(|l| !l.starts_with("perfgate: ")) {
+        assert!(
+            line.chars().count() <= 100,
+            "wider than 100 columns: {line}"
+        );
+    }
+    // Only failing rows carry a reason; every benchmark is still named.
+    let failing = c.rows.iter().filter(|r| r.fails).count();
+    assert_eq!(
+        text.matches("REGRESSED").count() + text.matches("MISSING").count(),
+        failing
+    );
+    for r in &c.rows {
+        assert!(text.contains(&r.benchmark), "{} not named", r.benchmark);
+    }
+    assert!(text.contains("coverage: "));
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn compact_report_coloured() {
+    let opts = TableOptions {
+        color: true,
+        ..TableOptions::default()
+    };
+    let text = perfgate::report::table::render(&comparison(false), opts);
+    assert!(text.contains("\u{1b}[1m\u{1b}[31mperfgate: FAIL"));
+    insta::assert_snapshot!(text.replace('\u{1b}', "<ESC>"));
 }
 
 #[test]
@@ -327,7 +372,59 @@ fn table_after_confirmation() {
     let ids = perfgate::confirm::candidates(&c);
     assert_eq!(ids, ["noisy/thing", "spawn/true/posix_spawn"]);
     perfgate::confirm::apply(&mut c, &ids[1..], &rounds, rounds.len(), &replication);
-    let text = perfgate::report::table::render(&c, TableOptions::default());
+    let text = perfgate::report::table::render(&c, VERBOSE);
     assert!(text.contains("confirmed in 6 paired rounds"), "{text}");
     insta::assert_snapshot!(text);
+}
+
+/// A pass in which not one gated comparison was decided must not read as a clean pass.
+#[test]
+fn a_pass_with_nothing_decided_says_so() {
+    let base = snapshot(
+        SnapshotKind::Baseline,
+        vec![bench(
+            "noisy/thing",
+            samples(5, 10, 1_000.0, 0.10),
+            None,
+            None,
+        )],
+    );
+    let cur = snapshot(
+        SnapshotKind::Results,
+        vec![bench(
+            "noisy/thing",
+            samples(15, 10, 1_060.0, 0.10),
+            None,
+            None,
+        )],
+    );
+    let sources = Sources {
+        baseline: "b".into(),
+        results: "r".into(),
+    };
+    let c = compare(&base, &cur, &Config::default_config(), &sources);
+    assert!(!c.failed());
+    let head = perfgate::report::prose::headline(&c);
+    assert!(
+        head.starts_with("perfgate: PASS, but nothing was decided: 0 failing of 1 comparisons, 1 inconclusive; every gated comparison ended undecided"),
+        "{head}"
+    );
+    assert!(
+        head.contains("--runs 5") && head.contains("check --ab"),
+        "{head}"
+    );
+    // One decided comparison is enough for a plain pass.
+    let steady = |seed| {
+        snapshot(
+            SnapshotKind::Results,
+            vec![bench(
+                "steady/thing",
+                samples(seed, 50, 1_000.0, 0.01),
+                None,
+                None,
+            )],
+        )
+    };
+    let c = compare(&steady(1), &steady(2), &Config::default_config(), &sources);
+    assert!(perfgate::report::prose::headline(&c).starts_with("perfgate: PASS: "));
 }

@@ -254,7 +254,7 @@ fn warn_profile_mismatch(baseline: &Snapshot, current: &Snapshot) {
     }
 }
 
-fn render(ctx: &Ctx, cmp: &Comparison, format: Format, to_file: bool) -> String {
+fn render(ctx: &Ctx, cmp: &Comparison, format: Format, to_file: bool, verbose: bool) -> String {
     match format {
         Format::Table => report::table::render(
             cmp,
@@ -262,6 +262,7 @@ fn render(ctx: &Ctx, cmp: &Comparison, format: Format, to_file: bool) -> String 
                 color: ctx.color && !to_file,
                 width: None,
                 terminal: ctx.terminal && !to_file,
+                verbose,
             },
         ),
         Format::Json => report::json::render(cmp),
@@ -274,7 +275,7 @@ fn render(ctx: &Ctx, cmp: &Comparison, format: Format, to_file: bool) -> String 
 fn report_comparison(ctx: &Ctx, cmp: &Comparison, outputs: &plan::Outputs) -> Result<i32> {
     for (f, path) in &outputs.files {
         // Atomic: a report a later step reads is whole or absent, never half-written.
-        store::write_atomic(path, render(ctx, cmp, *f, true).as_bytes())?;
+        store::write_atomic(path, render(ctx, cmp, *f, true, outputs.verbose).as_bytes())?;
     }
     let format = outputs.stdout;
     if format != Format::Table {
@@ -289,7 +290,7 @@ fn report_comparison(ctx: &Ctx, cmp: &Comparison, outputs: &plan::Outputs) -> Re
         // carries a JSON or markdown document.
         console::commands(&report::github::annotations(cmp));
     }
-    out(&render(ctx, cmp, format, false))?;
+    out(&render(ctx, cmp, format, false, outputs.verbose))?;
     Ok(if cmp.failed() {
         EXIT_REGRESSION
     } else {

@@ -60,6 +60,8 @@ pub struct Outputs {
     pub stdout: Format,
     /// Files to write, each in its format (the table without colours).
     pub files: Vec<(Format, PathBuf)>,
+    /// The terminal report as the full table of every row.
+    pub verbose: bool,
 }
 
 /// `perfgate run`.

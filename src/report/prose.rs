@@ -39,8 +39,25 @@ pub fn headline(c: &Comparison) -> String {
             "perfgate: {status}: {e}; first comparison: {}",
             parts.join(", ")
         ),
+        None if nothing_decided(c) => format!(
+            "perfgate: PASS, but nothing was decided: {}; {NOTHING_DECIDED}",
+            parts.join(", ")
+        ),
         None => format!("perfgate: {status}: {}", parts.join(", ")),
     }
+}
+
+/// What the headline of a pass without a single decided gated comparison adds: such a pass
+/// says nothing about speed, and the reader must not take it for a clean one.
+pub const NOTHING_DECIDED: &str = "every gated comparison ended undecided, so this run shows neither a regression nor its absence: store the noise with more baseline runs (`perfgate baseline refresh --runs 5`), use a quieter runner, or judge on a same-machine A/B (`perfgate check --ab`) with a larger `--confirm-budget`";
+
+/// Whether the comparison passed with every gated comparison inconclusive (and at least one).
+pub fn nothing_decided(c: &Comparison) -> bool {
+    let mut gated = c.rows.iter().filter(|r| r.gated && r.metric.is_some());
+    !c.failed()
+        && c.error.is_none()
+        && gated.clone().next().is_some()
+        && gated.all(|r| r.verdict == Verdict::Inconclusive)
 }
 
 /// What the reader must know besides the rows: the comparison's own notes, how the A/B was
