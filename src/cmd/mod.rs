@@ -7,6 +7,7 @@ pub mod compare;
 pub mod config;
 pub mod console;
 pub mod eval;
+pub mod history;
 pub mod layout;
 pub mod plan;
 mod progress;
@@ -46,6 +47,8 @@ pub enum Command {
     Config,
     /// `perfgate eval-noise`.
     EvalNoise(plan::EvalNoise),
+    /// `perfgate history`.
+    History(plan::History),
 }
 
 /// Runs a command.
@@ -64,6 +67,7 @@ pub fn run(global: plan::Global, command: Command) -> Result<i32> {
         Command::Refresh(p) => refresh::run(&ctx, p),
         Command::Show(p) => show::run(&ctx, p),
         Command::EvalNoise(p) => eval::run(&ctx, p),
+        Command::History(p) => history::run(&ctx, p),
         Command::Config => unreachable!("handled above"),
     }
 }
@@ -80,6 +84,9 @@ pub fn command_stream(command: &Command) -> console::Stream {
         | Command::Check(plan::Check { outputs, .. })
             if outputs.stdout == Format::Table =>
         {
+            console::Stream::Stdout
+        }
+        Command::History(plan::History { stdout, .. }) if *stdout == plan::HistoryFormat::Table => {
             console::Stream::Stdout
         }
         Command::Show(_) | Command::EvalNoise(_) => console::Stream::Stdout,

@@ -5,6 +5,7 @@
 pub mod eval;
 pub mod format;
 pub mod github;
+pub mod history;
 pub mod json;
 pub mod markdown;
 pub mod prose;
