@@ -100,7 +100,7 @@ output depends only on the history: no random numbers.
 Examples:
   perfgate history                                   # this testbed's baseline, all series
   perfgate history --bench 'pool/**' --metric p99 --since 90days
-  perfgate history --format json > history.json --markdown history.md
+  perfgate history --format json > history.json --html history.html
 
 Exit code 0 whatever is found (it reports, it does not gate); 2 for bad input.";
 
@@ -138,6 +138,8 @@ pub enum HistoryFormatArg {
     Json,
     /// GitHub-flavoured markdown.
     Markdown,
+    /// A self-contained HTML page, a chart per series, each point linked to its commit.
+    Html,
 }
 
 /// `perfgate history`.
@@ -190,9 +192,17 @@ pub struct HistoryArgs {
     /// Also write the markdown view to FILE.
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+    /// Also write the HTML page to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Also write the tables (without colours) to FILE.
     #[arg(long, value_name = "FILE")]
     pub table: Option<PathBuf>,
+    /// Where the HTML page links each point's commit: a URL with {commit} for the full id,
+    /// e.g. https://github.com/OWNER/REPO/commit/{commit} (default: the commit's row in the
+    /// page's own commit table, so the page needs no network).
+    #[arg(long, value_name = "TEMPLATE")]
+    pub commit_url: Option<String>,
 }
 
 fn parse_p(s: &str) -> Result<f64, String> {
@@ -586,6 +596,7 @@ impl From<HistoryFormatArg> for plan::HistoryFormat {
             HistoryFormatArg::Table => plan::HistoryFormat::Table,
             HistoryFormatArg::Json => plan::HistoryFormat::Json,
             HistoryFormatArg::Markdown => plan::HistoryFormat::Markdown,
+            HistoryFormatArg::Html => plan::HistoryFormat::Html,
         }
     }
 }
@@ -596,6 +607,7 @@ impl From<HistoryArgs> for plan::History {
         let files = [
             (F::Json, a.json),
             (F::Markdown, a.markdown),
+            (F::Html, a.html),
             (F::Table, a.table),
         ]
         .into_iter()
@@ -614,6 +626,7 @@ impl From<HistoryArgs> for plan::History {
             min_size: a.min_size as usize,
             stdout: a.format.into(),
             files,
+            commit_url: a.commit_url,
         }
     }
 }

@@ -190,6 +190,17 @@ fn views_of_a_small_history() {
     // A change of this snapshot is a change of the published format: bump
     // report::history::json::SCHEMA_VERSION if an old reader would misread the new file.
     insta::assert_snapshot!("history_json", stdout(&js));
+    let html = history_cmd(tmp.path(), &["--format", "html"]);
+    assert_eq!(html.status.code(), Some(0), "{}", stderr(&html));
+    let page = stdout(&html);
+    // Self-contained: nothing to fetch, nothing to run; every message escaped.
+    for bad in ["<script", "<link", "src=\"http", "href=\"http", "<b>"] {
+        assert!(!page.contains(bad), "{bad}");
+    }
+    assert!(page.contains("version 6 &lt;b&gt;@team&lt;/b&gt;"));
+    assert_eq!(page.matches("<img src=\"data:image/svg+xml").count(), 2);
+    assert_eq!(page.matches("<area shape=\"circle\"").count(), 24);
+    insta::assert_snapshot!("history_html", page);
     let doc: serde_json::Value = serde_json::from_slice(&js.stdout).unwrap();
     assert_eq!(doc["schema_version"], 1);
     assert_eq!(doc["kind"], "perfgate-history");
@@ -237,6 +248,8 @@ fn filters_files_and_bad_input() {
             "throughput",
             "--format",
             "json",
+            "--html",
+            "h.html",
             "--markdown",
             "h.md",
         ],
@@ -246,7 +259,7 @@ fn filters_files_and_bad_input() {
     let series = doc["series"].as_array().unwrap();
     assert_eq!(series.len(), 1);
     assert_eq!(series[0]["benchmark"], "spawn/true");
-    assert!(dir.join("h.md").exists());
+    assert!(dir.join("h.html").exists() && dir.join("h.md").exists());
     // --since after every commit: nothing to read, one line naming the file.
     let o = history_cmd(dir, &["--since", "2099-01-01"]);
     assert_eq!(o.status.code(), Some(2));

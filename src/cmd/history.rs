@@ -52,17 +52,24 @@ pub(super) fn run(ctx: &Ctx, p: plan::History) -> Result<i32> {
     let label = versions.path.display().to_string();
     let h = history::analyse(&label, &p.rev, versions, &opts)?;
     for (f, file) in &p.files {
-        store::write_atomic(file, render(ctx, &h, *f, true).as_bytes())?;
+        store::write_atomic(file, render(ctx, &p, &h, *f, true).as_bytes())?;
     }
-    out(&render(ctx, &h, p.stdout, false))?;
+    out(&render(ctx, &p, &h, p.stdout, false))?;
     Ok(EXIT_PASS)
 }
 
-fn render(ctx: &Ctx, h: &History, f: plan::HistoryFormat, to_file: bool) -> String {
+fn render(
+    ctx: &Ctx,
+    p: &plan::History,
+    h: &History,
+    f: plan::HistoryFormat,
+    to_file: bool,
+) -> String {
     match f {
         plan::HistoryFormat::Table => view::table::render(h, ctx.color && !to_file),
         plan::HistoryFormat::Json => view::json::render(h),
         plan::HistoryFormat::Markdown => view::markdown::render(h),
+        plan::HistoryFormat::Html => view::html::render(h, p.commit_url.as_deref()),
     }
 }
 

@@ -184,6 +184,8 @@ pub enum HistoryFormat {
     Json,
     /// GitHub-flavoured markdown.
     Markdown,
+    /// A self-contained HTML page with a chart per series.
+    Html,
 }
 
 /// `perfgate history`.
@@ -213,4 +215,7 @@ pub struct History {
     pub stdout: HistoryFormat,
     /// Views also written to files.
     pub files: Vec<(HistoryFormat, PathBuf)>,
+    /// Where the HTML page links a commit: a template with `{commit}` (default: the page's
+    /// own commit table).
+    pub commit_url: Option<String>,
 }

@@ -1,7 +1,8 @@
 //! The reports of `perfgate history`: a terminal table with a sparkline per series
-//! ([`table`]), markdown ([`markdown`]) and JSON ([`json`]). The words and numbers they share
-//! are here.
+//! ([`table`]), markdown ([`markdown`]), JSON ([`json`]) and a self-contained HTML page with a
+//! chart per series ([`html`]). The words and numbers they share are here.
 
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod table;
