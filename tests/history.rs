@@ -76,6 +76,8 @@ fn commit(repo: &Repository, n: usize, msg: &str, files: &[(&str, &[u8])]) -> gi
     index
         .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
         .unwrap();
+    // Files deleted from the work tree leave the index too.
+    index.update_all(["*"], None).unwrap();
     index.write().unwrap();
     let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
     let sig = Signature::new(
@@ -286,6 +288,82 @@ fn filters_files_and_bad_input() {
 }
 
 #[test]
+fn the_walk_follows_first_parents_and_skips_deletions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let specs = vec![spec("g/a", &[])];
+    let v = |i: usize| json(&version(&specs, i, 3, 0.01));
+    let repo = Repository::init(dir).unwrap();
+    let c0 = commit(&repo, 0, "v0", &[("baselines/tb.json", &v(0))]);
+    let main_ref = repo.head().unwrap().name().unwrap().to_string();
+    // A side branch refreshes the baseline three times...
+    repo.branch("side", &repo.find_commit(c0).unwrap(), false)
+        .unwrap();
+    repo.set_head("refs/heads/side").unwrap();
+    let mut side = c0;
+    for i in 1..=3 {
+        side = commit(
+            &repo,
+            i,
+            &format!("side v{i}"),
+            &[("baselines/tb.json", &v(i))],
+        );
+    }
+    // ...while the main branch changes something else, then merges it.
+    repo.set_head(&main_ref).unwrap();
+    let c4 = commit(
+        &repo,
+        4,
+        "docs",
+        &[("baselines/tb.json", &v(0)), ("README.md", b"x")],
+    );
+    std::fs::write(dir.join("baselines/tb.json"), v(3)).unwrap();
+    let mut index = repo.index().unwrap();
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = Signature::new(
+        "t",
+        "t@example.com",
+        &Time::new(1_780_000_000 + 5 * 3600, 0),
+    )
+    .unwrap();
+    let (p1, p2) = (
+        repo.find_commit(c4).unwrap(),
+        repo.find_commit(side).unwrap(),
+    );
+    let merge = repo
+        .commit(Some("HEAD"), &sig, &sig, "merge side", &tree, &[&p1, &p2])
+        .unwrap();
+    // The file is deleted, then committed again.
+    std::fs::remove_file(dir.join("baselines/tb.json")).unwrap();
+    commit(&repo, 6, "delete", &[]);
+    let readd = commit(&repo, 7, "v7", &[("baselines/tb.json", &v(7))]);
+    let got =
+        perfgate::baseline::history::versions(dir, "HEAD", &dir.join("baselines/tb.json"), None)
+            .unwrap();
+    let ids: Vec<&str> = got.versions.iter().map(|x| x.commit.as_str()).collect();
+    assert_eq!(
+        ids,
+        [c0.to_string(), merge.to_string(), readd.to_string()],
+        "the merge is the one version of the side branch; a deletion is none"
+    );
+    assert!(got.skipped.is_empty());
+    // --since stops at the first older commit: only the re-added version is that new.
+    let since = 1_780_000_000 + 7 * 3600;
+    let got = perfgate::baseline::history::versions(
+        dir,
+        "HEAD",
+        &dir.join("baselines/tb.json"),
+        Some(since),
+    )
+    .unwrap();
+    assert_eq!(got.versions.len(), 1);
+    assert_eq!(got.versions[0].commit, readd.to_string());
+}
+
+#[test]
 fn known_steps_are_found_at_their_commits() {
     let tmp = tempfile::tempdir().unwrap();
     let specs = suite();
@@ -395,7 +473,9 @@ fn precision_and_recall_on_synthetic_histories() {
 }
 
 /// The time of `perfgate history` on 1,000 commits x 100 benchmarks: ignored by default (it
-/// builds a large repository); `cargo test --release --test history -- --ignored --nocapture`.
+/// builds a large repository). For the figure in docs/history.md:
+/// `cargo build --release && PERFGATE_BIN=target/release/perfgate cargo test --test history --
+/// --ignored --nocapture time_of`.
 #[test]
 #[ignore]
 fn time_of_1000_commits_x_100_benchmarks() {
@@ -415,12 +495,46 @@ fn time_of_1000_commits_x_100_benchmarks() {
         "built the repository in {:.1} s",
         start.elapsed().as_secs_f64()
     );
-    let start = std::time::Instant::now();
-    let o = history_cmd(tmp.path(), &["--format", "json"]);
-    let took = start.elapsed().as_secs_f64();
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The binary under test, or another build of it (the figure is for a release build:
+    // PERFGATE_BIN=target/release/perfgate).
+    let bin = std::env::var_os("PERFGATE_BIN").map(|b| std::fs::canonicalize(b).unwrap());
+    let time = |format: &str| {
+        let mut cmd = match &bin {
+            Some(b) => std::process::Command::new(b),
+            None => perfgate(),
+        };
+        cmd.current_dir(tmp.path()).args([
+            "history",
+            "--baseline",
+            "baselines/tb.json",
+            "--format",
+            format,
+        ]);
+        let start = std::time::Instant::now();
+        let o = cmd.output().unwrap();
+        let took = start.elapsed().as_secs_f64();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        println!(
+            "perfgate history --format {format}, 1000 commits x 100 benchmarks: {took:.2} s, {} bytes",
+            o.stdout.len()
+        );
+        o
+    };
+    let o = time("json");
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(doc["commits"].as_array().unwrap().len(), 1000);
     assert_eq!(doc["series"].as_array().unwrap().len(), 100);
-    println!("perfgate history, 1000 commits x 100 benchmarks: {took:.2} s");
+    for s in doc["series"].as_array().unwrap() {
+        for st in s["steps"].as_array().unwrap() {
+            println!(
+                "step: {} at version {} of 1000: {:+.2}%, p = {:.1e}",
+                s["benchmark"],
+                st["point"],
+                st["change"].as_f64().unwrap() * 100.0,
+                st["p_value"].as_f64().unwrap()
+            );
+        }
+    }
+    time("table");
+    time("html");
 }

@@ -76,8 +76,8 @@ pub fn run(global: plan::Global, command: Command) -> Result<i32> {
 /// when it carries a table for people (`compare` and `check` with the table format, where the
 /// annotations have always gone, `baseline show`, `eval-noise`, `history` with its tables), so
 /// that the stop, the annotations and the resume keep their places among the table's lines;
-/// stderr otherwise, so that a document on stdout (JSON, markdown, the config, the refresh summary, often redirected
-/// to a file) stays exactly that document.
+/// stderr otherwise, so that a document on stdout (JSON, markdown, the config, the refresh
+/// summary, often redirected to a file) stays exactly that document.
 pub fn command_stream(command: &Command) -> console::Stream {
     match command {
         Command::Compare(plan::Compare { outputs, .. })
