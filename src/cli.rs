@@ -84,6 +84,139 @@ pub enum Command {
     /// Measure the gate's false-alarm and detection rates on this machine with the calibration
     /// benchmark (benches/calibrate.rs), next to criterion's own verdicts.
     EvalNoise(EvalNoiseArgs),
+    /// Find the steps in the committed baselines: every version of baselines/<testbed>.json
+    /// on the first-parent history, one series per benchmark and metric, and its change points
+    /// (E-Divisive means with Student's t-test), each with the first commit after it.
+    #[command(after_help = HISTORY_HELP, after_long_help = HISTORY_HELP)]
+    History(HistoryArgs),
+}
+
+const HISTORY_HELP: &str = "\
+A change point is where a series steps to a new level: a per-pull-request gate with a 5%
+threshold lets ten 1% regressions through one at a time, and their sum shows here. Each is
+reported with the first commit after it, its size with an interval, and its p-value. The
+output depends only on the history: no random numbers.
+
+Examples:
+  perfgate history                                   # this testbed's baseline, all series
+  perfgate history --bench 'pool/**' --metric p99 --since 90days
+  perfgate history --format json > history.json --html history.html
+
+Exit code 0 whatever is found (it reports, it does not gate); 2 for bad input.";
+
+/// Metrics, on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MetricArg {
+    /// Throughput (from criterion's mean time).
+    Throughput,
+    /// Median operation latency (recorded benchmarks).
+    P50,
+    /// 99th percentile operation latency.
+    P99,
+    /// 99.9th percentile operation latency.
+    P999,
+}
+
+impl From<MetricArg> for crate::vocab::Metric {
+    fn from(m: MetricArg) -> Self {
+        use crate::vocab::Metric;
+        match m {
+            MetricArg::Throughput => Metric::Throughput,
+            MetricArg::P50 => Metric::P50,
+            MetricArg::P99 => Metric::P99,
+            MetricArg::P999 => Metric::P999,
+        }
+    }
+}
+
+/// Views of `perfgate history`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HistoryFormatArg {
+    /// Terminal tables, a sparkline per series.
+    Table,
+    /// Machine-readable JSON (kind "perfgate-history", schema in the README).
+    Json,
+    /// GitHub-flavoured markdown.
+    Markdown,
+    /// A self-contained HTML page, a chart per series, each point linked to its commit.
+    Html,
+}
+
+/// `perfgate history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The testbed whose baseline to read (default: $PERFGATE_TESTBED, else this machine's).
+    #[arg(long, value_name = "NAME")]
+    pub testbed: Option<String>,
+    /// The baseline file (default: baselines/<testbed>.json).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// The baselines directory.
+    #[arg(long, value_name = "DIR", default_value = "baselines")]
+    pub dir: PathBuf,
+    /// The ref whose first-parent history is walked.
+    #[arg(long, value_name = "REF", default_value = "HEAD")]
+    pub rev: String,
+    /// Only commits from this time on: RFC 3339 (2026-11-24T10:00:00Z), a date (2026-11-24)
+    /// or a duration before now (90days).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only benchmarks whose id matches GLOB (repeatable), e.g. 'pool/**'.
+    #[arg(long = "bench", value_name = "GLOB")]
+    pub benches: Vec<String>,
+    /// Only these metrics (repeatable or comma-separated; default: every metric a benchmark
+    /// has).
+    #[arg(
+        long = "metric",
+        value_name = "METRIC",
+        value_enum,
+        value_delimiter = ','
+    )]
+    pub metrics: Vec<MetricArg>,
+    /// Keep a change point only when Student's t-test of its two sides gives a p-value below
+    /// this (Apache Otava's default; a history has many splits and many series).
+    #[arg(long, value_name = "P", default_value_t = 0.001, value_parser = parse_p)]
+    pub max_p_value: f64,
+    /// Keep a change point only when its step is at least this many percent.
+    #[arg(long, value_name = "PCT", default_value_t = 0.0, value_parser = parse_pct)]
+    pub min_change: f64,
+    /// Fewest versions on each side of a change point.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(2..=10000))]
+    pub min_size: u32,
+    /// The view on stdout.
+    #[arg(long, value_enum, default_value_t = HistoryFormatArg::Table)]
+    pub format: HistoryFormatArg,
+    /// Also write the JSON document to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Also write the markdown view to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Also write the HTML page to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Also write the tables (without colours) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub table: Option<PathBuf>,
+    /// Where the HTML page links each point's commit: a URL with {commit} for the full id,
+    /// e.g. https://github.com/OWNER/REPO/commit/{commit} (default: the commit's row in the
+    /// page's own commit table, so the page needs no network).
+    #[arg(long, value_name = "TEMPLATE")]
+    pub commit_url: Option<String>,
+}
+
+fn parse_p(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(p) if p > 0.0 && p < 1.0 => Ok(p),
+        _ => Err(format!("{s:?} is not a p-value in (0, 1)")),
+    }
+}
+
+fn parse_pct(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(p) if (0.0..1000.0).contains(&p) => Ok(p),
+        _ => Err(format!("{s:?} is not a percentage in [0, 1000)")),
+    }
 }
 
 /// `perfgate eval-noise`.
@@ -456,7 +589,49 @@ impl Cli {
                 quick: a.quick,
                 criterion_dir: a.criterion_dir,
             }),
+            Command::History(a) => cmd::Command::History(a.into()),
         };
         (global, command)
+    }
+}
+
+impl From<HistoryFormatArg> for plan::HistoryFormat {
+    fn from(f: HistoryFormatArg) -> Self {
+        match f {
+            HistoryFormatArg::Table => plan::HistoryFormat::Table,
+            HistoryFormatArg::Json => plan::HistoryFormat::Json,
+            HistoryFormatArg::Markdown => plan::HistoryFormat::Markdown,
+            HistoryFormatArg::Html => plan::HistoryFormat::Html,
+        }
+    }
+}
+
+impl From<HistoryArgs> for plan::History {
+    fn from(a: HistoryArgs) -> Self {
+        use plan::HistoryFormat as F;
+        let files = [
+            (F::Json, a.json),
+            (F::Markdown, a.markdown),
+            (F::Html, a.html),
+            (F::Table, a.table),
+        ]
+        .into_iter()
+        .filter_map(|(f, p)| Some((f, p?)))
+        .collect();
+        plan::History {
+            file: a.baseline,
+            dir: a.dir,
+            testbed: a.testbed,
+            rev: a.rev,
+            since: a.since,
+            benches: a.benches,
+            metrics: a.metrics.into_iter().map(Into::into).collect(),
+            max_p_value: a.max_p_value,
+            min_change: a.min_change / 100.0,
+            min_size: a.min_size as usize,
+            stdout: a.format.into(),
+            files,
+            commit_url: a.commit_url,
+        }
     }
 }

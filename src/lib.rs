@@ -20,6 +20,7 @@ pub mod config;
 pub mod confirm;
 pub mod error;
 pub mod eval;
+pub mod history;
 pub mod report;
 pub mod stats;
 pub mod vocab;

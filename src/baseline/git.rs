@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 /// Branches tried, in order, as "the main branch" for merge-base look-ups.
 pub const MAIN_BRANCH_CANDIDATES: &[&str] = &["origin/main", "origin/master", "main", "master"];
 
-fn open(dir: &Path) -> Result<Repository> {
+pub(super) fn open(dir: &Path) -> Result<Repository> {
     Repository::discover(dir).map_err(|e| {
         Error::Git(format!(
             "{} is not inside a git repository ({})",
@@ -107,7 +107,7 @@ pub fn merge_base(dir: &Path, base_branch: Option<&str>) -> Result<String> {
 }
 
 /// The path of `file` relative to the repository's work tree.
-fn repo_relative(repo: &Repository, file: &Path) -> Result<PathBuf> {
+pub(super) fn repo_relative(repo: &Repository, file: &Path) -> Result<PathBuf> {
     let workdir = repo
         .workdir()
         .ok_or_else(|| Error::Git("the repository has no work tree".into()))?;

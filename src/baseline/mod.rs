@@ -1,6 +1,7 @@
 //! Baselines: the versioned snapshot schema, atomic storage, git metadata and reads from refs.
 
 pub mod git;
+pub mod history;
 pub mod machine;
 pub mod refresh;
 pub mod schema;

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod config;
 pub mod console;
 pub mod eval;
+pub mod history;
 pub mod layout;
 pub mod plan;
 mod progress;
@@ -46,6 +47,8 @@ pub enum Command {
     Config,
     /// `perfgate eval-noise`.
     EvalNoise(plan::EvalNoise),
+    /// `perfgate history`.
+    History(plan::History),
 }
 
 /// Runs a command.
@@ -64,22 +67,26 @@ pub fn run(global: plan::Global, command: Command) -> Result<i32> {
         Command::Refresh(p) => refresh::run(&ctx, p),
         Command::Show(p) => show::run(&ctx, p),
         Command::EvalNoise(p) => eval::run(&ctx, p),
+        Command::History(p) => history::run(&ctx, p),
         Command::Config => unreachable!("handled above"),
     }
 }
 
 /// The stream of a command's workflow commands under GitHub Actions (see [`console`]): stdout
 /// when it carries a table for people (`compare` and `check` with the table format, where the
-/// annotations have always gone, `baseline show`, `eval-noise`), so that the stop, the
-/// annotations and the resume keep their places among the table's lines; stderr otherwise, so
-/// that a document on stdout (JSON, markdown, the config, the refresh summary, often redirected
-/// to a file) stays exactly that document.
+/// annotations have always gone, `baseline show`, `eval-noise`, `history` with its tables), so
+/// that the stop, the annotations and the resume keep their places among the table's lines;
+/// stderr otherwise, so that a document on stdout (JSON, markdown, the config, the refresh
+/// summary, often redirected to a file) stays exactly that document.
 pub fn command_stream(command: &Command) -> console::Stream {
     match command {
         Command::Compare(plan::Compare { outputs, .. })
         | Command::Check(plan::Check { outputs, .. })
             if outputs.stdout == Format::Table =>
         {
+            console::Stream::Stdout
+        }
+        Command::History(plan::History { stdout, .. }) if *stdout == plan::HistoryFormat::Table => {
             console::Stream::Stdout
         }
         Command::Show(_) | Command::EvalNoise(_) => console::Stream::Stdout,

@@ -176,3 +176,48 @@ pub struct EvalNoise {
     /// Criterion's output directory.
     pub criterion_dir: Option<PathBuf>,
 }
+
+/// The views of `perfgate history`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryFormat {
+    /// Terminal tables with a sparkline per series.
+    Table,
+    /// The JSON document (`kind: "perfgate-history"`).
+    Json,
+    /// GitHub-flavoured markdown.
+    Markdown,
+    /// A self-contained HTML page with a chart per series.
+    Html,
+}
+
+/// `perfgate history`.
+#[derive(Debug, Clone)]
+pub struct History {
+    /// The baseline file (default: `<dir>/<testbed>.json`).
+    pub file: Option<PathBuf>,
+    /// The baselines directory.
+    pub dir: PathBuf,
+    /// The testbed (default: this machine's).
+    pub testbed: Option<String>,
+    /// The ref whose first-parent history is walked.
+    pub rev: String,
+    /// Only commits from this time on (RFC 3339, a date, or a duration ago such as `90days`).
+    pub since: Option<String>,
+    /// Globs over benchmark ids (empty: all).
+    pub benches: Vec<String>,
+    /// Metrics to follow (empty: all).
+    pub metrics: Vec<crate::vocab::Metric>,
+    /// Largest p-value of a kept change point.
+    pub max_p_value: f64,
+    /// Smallest relative step kept (a fraction).
+    pub min_change: f64,
+    /// Fewest points on each side of a change point.
+    pub min_size: usize,
+    /// The view on stdout.
+    pub stdout: HistoryFormat,
+    /// Views also written to files.
+    pub files: Vec<(HistoryFormat, PathBuf)>,
+    /// Where the HTML page links a commit: a template with `{commit}` (default: the page's
+    /// own commit table).
+    pub commit_url: Option<String>,
+}

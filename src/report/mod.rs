@@ -6,6 +6,7 @@ pub mod compact;
 pub mod eval;
 pub mod format;
 pub mod github;
+pub mod history;
 pub mod json;
 pub mod markdown;
 pub mod prose;

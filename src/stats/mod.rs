@@ -7,6 +7,7 @@
 //! `U ~ Beta(k, n + 1 - k)`), which costs one Beta draw per replicate instead of n, so the p99
 //! of a million operations bootstraps as fast as a mean.
 
+pub mod changepoint;
 pub mod paired;
 pub mod rng;
 
