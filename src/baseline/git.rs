@@ -22,7 +22,8 @@ pub(super) fn open(dir: &Path) -> Result<Repository> {
     })
 }
 
-fn rfc3339(secs: i64) -> String {
+/// A commit time (seconds since the epoch) in RFC 3339, `2026-11-24T06:02:02Z`.
+pub fn rfc3339(secs: i64) -> String {
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.max(0) as u64);
     humantime::format_rfc3339_seconds(t).to_string()
 }

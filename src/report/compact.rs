@@ -48,15 +48,15 @@ pub fn render(c: &Comparison, opts: TableOptions) -> String {
         out.push('\n');
     }
     for group in groups(c) {
-        let label = format!("{} ({}):", group.label, group.benchmarks.len());
+        let plain = format!("{} ({}):", group.label, group.benchmarks.len());
+        let visible = plain.chars().count();
         let label = match (opts.color, group.color) {
             (true, Some(col)) => {
                 let style = Style::new().fg_color(Some(ansi(col).into()));
-                format!("{style}{label}{style:#}")
+                format!("{style}{plain}{style:#}")
             }
-            _ => label,
+            _ => plain,
         };
-        let visible = format!("{} ({}):", group.label, group.benchmarks.len()).len();
         out.push_str(&wrap_list(
             &label,
             visible,
@@ -146,14 +146,35 @@ fn ansi(c: Color) -> AnsiColor {
 /// indented; a name is never broken (one longer than the line gets a line of its own).
 /// `visible` is the label's width without its colour codes.
 fn wrap_list(label: &str, visible: usize, names: &[String], width: usize) -> String {
-    let mut out = String::from(label);
-    let mut col = visible;
-    for (i, name) in names.iter().enumerate() {
-        let item = if i + 1 < names.len() {
+    let last = names.len().saturating_sub(1);
+    let items = names.iter().enumerate().map(|(i, name)| {
+        if i < last {
             format!("{name},")
         } else {
             name.clone()
-        };
+        }
+    });
+    wrap(label, visible, items, width)
+}
+
+/// Words wrapped to `width`, continuation lines indented.
+pub(super) fn wrap_words(text: &str, width: usize) -> String {
+    let mut words = text.split(' ');
+    let first = words.next().unwrap_or_default();
+    wrap(
+        first,
+        first.chars().count(),
+        words.map(str::to_string),
+        width,
+    )
+}
+
+/// `first` (`visible` columns wide) then `items`, each after a space, or on a new indented
+/// line when it would pass `width`; an item is never broken, and a line never starts empty.
+fn wrap(first: &str, visible: usize, items: impl Iterator<Item = String>, width: usize) -> String {
+    let mut out = String::from(first);
+    let mut col = visible;
+    for item in items {
         let len = item.chars().count();
         if col + 1 + len > width && col > INDENT.len() {
             out.push('\n');
@@ -164,31 +185,6 @@ fn wrap_list(label: &str, visible: usize, names: &[String], width: usize) -> Str
             col += 1;
         }
         out.push_str(&item);
-        col += len;
-    }
-    out.push('\n');
-    out
-}
-
-/// Words wrapped to `width`, continuation lines indented.
-pub(super) fn wrap_words(text: &str, width: usize) -> String {
-    let words: Vec<String> = text.split(' ').map(str::to_string).collect();
-    let Some((first, rest)) = words.split_first() else {
-        return "\n".into();
-    };
-    let mut out = first.clone();
-    let mut col = first.chars().count();
-    for w in rest {
-        let len = w.chars().count();
-        if col + 1 + len > width {
-            out.push('\n');
-            out.push_str(INDENT);
-            col = INDENT.len();
-        } else {
-            out.push(' ');
-            col += 1;
-        }
-        out.push_str(w);
         col += len;
     }
     out.push('\n');

@@ -1,7 +1,6 @@
 //! `baseline show`: a stored snapshot as a table.
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
+use comfy_table::{Cell, CellAlignment};
 
 use super::format::{format_ns, format_value};
 use super::terminal_safe;
@@ -56,14 +55,10 @@ pub fn render(s: &Snapshot, label: &str, color: bool) -> String {
         t(s.tools.rustc.as_deref().unwrap_or("rustc unknown")),
         t(s.tools.criterion.as_deref().unwrap_or("unknown"))
     ));
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    if color {
-        t.enforce_styling();
-    } else {
-        t.force_no_tty();
-    }
-    t.set_content_arrangement(ContentArrangement::Disabled);
+    let mut t = super::table::new_table(super::table::TableOptions {
+        color,
+        ..Default::default()
+    });
     t.set_header([
         "Benchmark",
         "Throughput",

@@ -12,17 +12,12 @@ use crate::history::{History, Series, Step};
 
 /// A commit time as a UTC date, `2026-11-24`.
 pub fn date(secs: i64) -> String {
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.max(0) as u64);
-    let mut s = humantime::format_rfc3339_seconds(t).to_string();
+    let mut s = time(secs);
     s.truncate(10);
     s
 }
 
-/// A commit time in RFC 3339, `2026-11-24T06:02:02Z`.
-pub fn time(secs: i64) -> String {
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.max(0) as u64);
-    humantime::format_rfc3339_seconds(t).to_string()
-}
+pub use crate::baseline::git::rfc3339 as time;
 
 /// The one-line summary every view starts with.
 pub fn headline(h: &History) -> String {

@@ -1,8 +1,7 @@
 //! `perfgate history` as terminal tables: one row per series with its sparkline, then one
 //! row per change point.
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
+use comfy_table::{Cell, CellAlignment, Table};
 
 use super::{date, headline, method, sparkline, step_change, steps_short};
 use crate::history::History;
@@ -14,15 +13,10 @@ use crate::vocab::Verdict;
 pub const SPARK_WIDTH: usize = 40;
 
 fn table(color: bool) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    if color {
-        t.enforce_styling();
-    } else {
-        t.force_no_tty();
-    }
-    t.set_content_arrangement(ContentArrangement::Disabled);
-    t
+    crate::report::table::new_table(crate::report::table::TableOptions {
+        color,
+        ..Default::default()
+    })
 }
 
 /// Renders the history (ends with a newline). Every name and message comes from committed
