@@ -316,9 +316,7 @@ fn run_ab_paired(
     note(&format!(
         "same-machine A/B in paired rounds: {baseline_label}, against the current code"
     ));
-    let built = std::time::Instant::now();
-    let (mut pair, build_notes) = build_pair(ctx, p, checkout)?;
-    let build_seconds = built.elapsed().as_secs_f64();
+    let (mut pair, build_notes, build_seconds) = build_pair(ctx, p, checkout)?;
     let mut ids = pair.current.build.user_selection()?;
     for id in pair.baseline.build.user_selection()? {
         if !ids.contains(&id) {
@@ -393,9 +391,7 @@ fn paired_rounds(
         p.confirm_rounds,
         short_commit(&checkout.commit),
     ));
-    let built = std::time::Instant::now();
-    let (mut pair, build_notes) = build_pair(ctx, p, checkout)?;
-    let build_seconds = built.elapsed().as_secs_f64();
+    let (mut pair, build_notes, build_seconds) = build_pair(ctx, p, checkout)?;
     let mut measured = rounds::measure(&mut pair, ids, round_plan(p, seed), settled, &mut |m| {
         note(m)
     })?;
@@ -404,8 +400,14 @@ fn paired_rounds(
     Ok(measured)
 }
 
-/// Both builds' bench executables, and what the report must say about them.
-fn build_pair(ctx: &Ctx, p: &plan::Check, checkout: &Checkout) -> Result<(BuildPair, Vec<String>)> {
+/// Both builds' bench executables, what the report must say about them, and the seconds
+/// building them took (reported apart from the rounds: a baseline commit's first build is long).
+fn build_pair(
+    ctx: &Ctx,
+    p: &plan::Check,
+    checkout: &Checkout,
+) -> Result<(BuildPair, Vec<String>, f64)> {
+    let started = std::time::Instant::now();
     let short = short_commit(&checkout.commit);
     note(&format!("building the benches of commit {short}"));
     let base_build = BenchBuild::build(
@@ -414,6 +416,7 @@ fn build_pair(ctx: &Ctx, p: &plan::Check, checkout: &Checkout) -> Result<(BuildP
         &base_env(ctx, p)?,
     )?;
     let current_build = BenchBuild::build(ctx.cwd(), &p.bench.cargo_args, &[])?;
+    let seconds = started.elapsed().as_secs_f64();
     for w in base_build.warnings.iter().chain(&current_build.warnings) {
         warn(w);
     }
@@ -447,5 +450,5 @@ fn build_pair(ctx: &Ctx, p: &plan::Check, checkout: &Checkout) -> Result<(BuildP
                 .map(|w| format!("current build: {w}")),
         )
         .collect();
-    Ok((pair, build_notes))
+    Ok((pair, build_notes, seconds))
 }
