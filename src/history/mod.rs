@@ -121,7 +121,11 @@ fn globs(patterns: &[String]) -> Result<Option<GlobSet>> {
         .map_err(|e| Error::Usage(format!("--bench: {e}")))
 }
 
-/// The value of `metric` in one version of a benchmark, when it has one.
+/// The value of `metric` in one version of a benchmark, when it has one: the summary the
+/// version stored (what `baseline show` prints for it), not one recomputed from its samples
+/// and histogram as `compare::noise::metric_value` does for a fresh run, so that a point of
+/// the history is the number that commit published, and a walk of 1,000 versions reads
+/// fields instead of rebuilding histograms.
 pub fn value(b: &Benchmark, metric: Metric) -> Option<f64> {
     match metric {
         Metric::Throughput => Some(b.throughput_per_sec(b.summary.mean_ns)),
