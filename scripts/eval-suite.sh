@@ -76,6 +76,8 @@ def table(root):
         slowed = sites(cond)
         # Another crate (EVAL_CRATE): its slowdown applies to every benchmark.
         whole = os.path.exists(os.path.join(root, "crate")) and cond != "aa"
+        def slowed_here(b):
+            return whole or any(is_injected(s, b) for s in slowed)
         # The measured effect of this slowdown per benchmark (scripts/inject-effect.py).
         cal = calibration(root, cond)
         for f in runs:
@@ -104,7 +106,7 @@ def table(root):
                     if row.get("threshold"):
                         mde_ratios.append(row["mde"] / abs(row["threshold"]))
                 b = row["benchmark"]
-                hit = whole or any(is_injected(s, b) for s in slowed)
+                hit = slowed_here(b)
                 by_bench[b] |= row["fails"]
                 if hit and cal and row["metric"] == "throughput" and b in cal["benchmarks"]:
                     if cal["benchmarks"][b]["throughput_change"] <= 2 * row["configured_threshold"]:
@@ -117,7 +119,7 @@ def table(root):
                     floors_flagged += row["fails"]
             first_failed += first_fail
             for b, fails in by_bench.items():
-                if whole or any(is_injected(s, b) for s in slowed):
+                if slowed_here(b):
                     injected += 1
                     named += fails
                     if b in twice:

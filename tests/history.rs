@@ -72,29 +72,7 @@ fn commit(repo: &Repository, n: usize, msg: &str, files: &[(&str, &[u8])]) -> gi
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, content).unwrap();
     }
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    // Files deleted from the work tree leave the index too.
-    index.update_all(["*"], None).unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = Signature::new(
-        "t",
-        "t@example.com",
-        &Time::new(1_780_000_000 + n as i64 * 3600, 0),
-    )
-    .unwrap();
-    let parents: Vec<git2::Commit> = repo
-        .head()
-        .ok()
-        .and_then(|h| h.peel_to_commit().ok())
-        .into_iter()
-        .collect();
-    let parents: Vec<&git2::Commit> = parents.iter().collect();
-    repo.commit(Some("HEAD"), &sig, &sig, msg, &tree, &parents)
-        .unwrap()
+    commit_all_at(repo, msg, Some(1_780_000_000 + n as i64 * 3600))
 }
 
 fn json(s: &Snapshot) -> Vec<u8> {

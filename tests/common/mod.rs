@@ -206,13 +206,25 @@ pub fn write(path: &Path, s: &Snapshot) {
 
 /// Commits every file of the work tree on top of HEAD (the first commit when there is none).
 pub fn commit_all(repo: &git2::Repository, msg: &str) -> git2::Oid {
+    commit_all_at(repo, msg, None)
+}
+
+/// [`commit_all`] at a fixed commit time (seconds since the epoch), so that the same history
+/// always has the same commit ids; `None` is now. Files deleted from the work tree leave the
+/// commit too.
+pub fn commit_all_at(repo: &git2::Repository, msg: &str, time: Option<i64>) -> git2::Oid {
     let mut index = repo.index().unwrap();
     index
         .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
         .unwrap();
+    index.update_all(["*"], None).unwrap();
     index.write().unwrap();
     let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = git2::Signature::now("t", "t@example.com").unwrap();
+    let sig = match time {
+        Some(t) => git2::Signature::new("t", "t@example.com", &git2::Time::new(t, 0)),
+        None => git2::Signature::now("t", "t@example.com"),
+    }
+    .unwrap();
     let parents: Vec<git2::Commit> = repo
         .head()
         .ok()
