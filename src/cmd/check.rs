@@ -211,7 +211,7 @@ fn prepare_only(ctx: &Ctx, p: &plan::Check) -> Result<i32> {
     let build = BenchBuild::build(
         &checkout.project_dir,
         &p.bench.cargo_args,
-        &base_env(ctx, p)?,
+        &base_env(ctx, p, &checkout)?,
     )?;
     for w in &build.warnings {
         warn(w);
@@ -274,12 +274,14 @@ fn run_ab(ctx: &Ctx, p: &plan::Check, rev: &str) -> Result<i32> {
     finish(ctx, cmp, outcome, &p.outputs)
 }
 
-/// The environment that builds the baseline commit in its own, cached target directory.
-fn base_env(ctx: &Ctx, p: &plan::Check) -> Result<Vec<(String, String)>> {
+/// The environment that builds `checkout` in the baseline's cached target directory, readied
+/// for it ([`worktree::claim_target`]).
+fn base_env(ctx: &Ctx, p: &plan::Check, checkout: &Checkout) -> Result<Vec<(String, String)>> {
     let target = match &p.ab_target_dir {
         Some(d) => ctx.layout.absolute(d)?,
         None => ctx.layout.ab_target(),
     };
+    worktree::claim_target(checkout, &target)?;
     Ok(vec![(
         "CARGO_TARGET_DIR".to_string(),
         target.display().to_string(),
@@ -295,7 +297,7 @@ fn run_side(ctx: &Ctx, p: &plan::Check, checkout: &Checkout) -> Result<Snapshot>
         &b,
         &ab.join("base.json"),
         &checkout.project_dir,
-        &base_env(ctx, p)?,
+        &base_env(ctx, p, checkout)?,
     )?;
     snap.git = git::commit_info(ctx.cwd(), &checkout.commit);
     Ok(snap)
@@ -413,7 +415,7 @@ fn build_pair(
     let base_build = BenchBuild::build(
         &checkout.project_dir,
         &p.bench.cargo_args,
-        &base_env(ctx, p)?,
+        &base_env(ctx, p, checkout)?,
     )?;
     let current_build = BenchBuild::build(ctx.cwd(), &p.bench.cargo_args, &[])?;
     let seconds = started.elapsed().as_secs_f64();

@@ -32,6 +32,8 @@ pub struct Checkout {
     pub commit: String,
     /// The crate to bench inside the checkout (the current directory's place in the repository).
     pub project_dir: PathBuf,
+    /// The checkout's root.
+    pub dir: PathBuf,
 }
 
 /// Resolves `rev` in the repository containing `dir` and checks it out under `cache`, reusing a
@@ -100,7 +102,34 @@ pub fn prepare(dir: &Path, rev: &str, cache: &Path) -> Result<Checkout> {
     Ok(Checkout {
         commit: id,
         project_dir: dest.join(rel),
+        dir: dest,
     })
+}
+
+/// The file in a target directory that names the commit whose checkout was last built there.
+const BUILT_MARKER: &str = ".perfgate-built-commit";
+
+/// Readies the target directory `target` for building `checkout`. Every checkout is its own
+/// workspace root, and cargo hashes a path package by its place relative to the workspace
+/// root, so the checkouts of two commits build to the same units in one target directory,
+/// and cargo decides their freshness by comparing file times with the last build's. The
+/// checkout's files carry the commit's time, older than a build of another commit made since:
+/// cargo would call that build fresh and run the other commit's code. So when the target
+/// directory last built another commit (its marker says so), the checkout's files are given
+/// the present time first, which makes cargo rebuild the workspace's own crates (never the
+/// registry's). A target directory that last built this very commit (a run again, a CI cache
+/// keyed by the commit) keeps its build.
+pub fn claim_target(checkout: &Checkout, target: &Path) -> Result<()> {
+    let marker = target.join(BUILT_MARKER);
+    let last = std::fs::read_to_string(&marker).ok();
+    if last.as_deref().map(str::trim) == Some(checkout.commit.as_str()) {
+        return Ok(());
+    }
+    set_times(&checkout.dir, std::time::SystemTime::now())?;
+    std::fs::create_dir_all(target).map_err(|e| Error::io(target, e))?;
+    // Written before the build: a build that fails part-way leaves this commit's files newer
+    // than every unit it did not rebuild, so the next build of it finishes the work.
+    std::fs::write(&marker, &checkout.commit).map_err(|e| Error::io(&marker, e))
 }
 
 /// Where checkouts go: `cache` when it lies outside the work tree `workdir` (both absolute),
@@ -168,4 +197,47 @@ fn refuse_symlinks(workdir: &Path, cache: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    fn mtime(p: &Path) -> SystemTime {
+        std::fs::metadata(p).unwrap().modified().unwrap()
+    }
+
+    #[test]
+    fn a_target_that_built_another_commit_makes_the_checkout_newer_than_that_build() {
+        let tmp = tempfile::tempdir().unwrap();
+        let co = |commit: &str| {
+            let dir = tmp.path().join(format!("src-{commit}"));
+            std::fs::create_dir_all(dir.join("src")).unwrap();
+            std::fs::write(dir.join("src/lib.rs"), commit).unwrap();
+            set_times(&dir, UNIX_EPOCH + Duration::from_secs(1_000_000)).unwrap();
+            Checkout {
+                commit: commit.to_string(),
+                project_dir: dir.clone(),
+                dir,
+            }
+        };
+        let (a, b) = (co("aaaa"), co("bbbb"));
+        let target = tmp.path().join("target");
+        let old = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        // A fresh target: the checkout is claimed (made newer than anything built before).
+        claim_target(&a, &target).unwrap();
+        assert!(mtime(&a.dir.join("src/lib.rs")) > old);
+        // The same commit again keeps its files' times: its build stays fresh.
+        set_times(&a.dir, old).unwrap();
+        claim_target(&a, &target).unwrap();
+        assert_eq!(mtime(&a.dir.join("src/lib.rs")), old);
+        // Another commit: its files get the present time, so cargo rebuilds them.
+        claim_target(&b, &target).unwrap();
+        assert!(mtime(&b.dir.join("src/lib.rs")) > old);
+        assert_eq!(
+            std::fs::read_to_string(target.join(BUILT_MARKER)).unwrap(),
+            "bbbb"
+        );
+    }
 }
