@@ -89,7 +89,25 @@ pub enum Command {
     /// (E-Divisive means with Student's t-test), each with the first commit after it.
     #[command(after_help = HISTORY_HELP, after_long_help = HISTORY_HELP)]
     History(HistoryArgs),
+    /// Find the commit that made a benchmark slower: a binary search over the first-parent
+    /// commits from --good to --bad, each step a same-machine A/B of that commit's build
+    /// against the good commit's, in paired rounds that stop as soon as they decide.
+    #[command(after_help = BISECT_HELP, after_long_help = BISECT_HELP)]
+    Bisect(BisectArgs),
 }
+
+const BISECT_HELP: &str = "\
+The first step checks the premise: the bad commit against the good one, at the benchmark's
+configured threshold. Only a confirmed regression is bisected; every later step asks whether a
+commit lies nearer the good or the bad side (docs/bisect.md). Each commit is checked out beside
+the work tree and built once (its build is kept, like check's baseline build).
+
+Examples:
+  perfgate bisect --good v1.2.0 --bad HEAD --bench spawn/command/static
+  perfgate bisect --good HEAD~16 --bad HEAD --bench pool/roundtrip --metric p99 -- --bench pool
+
+Exit code 0 when the first bad commit is found; 1 when the bad commit is not slower than the
+good one (nothing to bisect); 2 for bad input or a failed build or run.";
 
 const HISTORY_HELP: &str = "\
 A change point is where a series steps to a new level: a per-pull-request gate with a 5%
@@ -434,6 +452,39 @@ pub struct CheckArgs {
     pub bench: BenchArgs,
 }
 
+/// `perfgate bisect`.
+#[derive(Debug, Args)]
+pub struct BisectArgs {
+    /// A revision where the benchmark is fast (a commit, tag or branch).
+    #[arg(long, value_name = "REF")]
+    pub good: String,
+    /// A revision where it is slow, a first-parent descendant of --good.
+    #[arg(long, value_name = "REF", default_value = "HEAD")]
+    pub bad: String,
+    /// The benchmark's full criterion id.
+    #[arg(long = "bench", value_name = "ID")]
+    pub bench_id: String,
+    /// The metric bisected.
+    #[arg(long, value_enum, default_value_t = MetricArg::Throughput)]
+    pub metric: MetricArg,
+    /// Most paired rounds per step; a step stops as soon as it is decided.
+    #[arg(long, value_name = "N", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub rounds: u32,
+    /// Seed of the paired rounds' randomized order (default: drawn from the clock; the output
+    /// gives it).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Also write the result as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// The target directory of the commits' builds, kept between runs (default:
+    /// target/perfgate/ab/bisect-target, apart from check's baseline build).
+    #[arg(long, value_name = "DIR")]
+    pub ab_target_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub bench: BenchArgs,
+}
+
 /// `perfgate baseline ...`.
 #[derive(Debug, Subcommand)]
 pub enum BaselineCommand {
@@ -590,6 +641,17 @@ impl Cli {
                 criterion_dir: a.criterion_dir,
             }),
             Command::History(a) => cmd::Command::History(a.into()),
+            Command::Bisect(a) => cmd::Command::Bisect(plan::Bisect {
+                good: a.good,
+                bad: a.bad,
+                bench_id: a.bench_id,
+                metric: a.metric.into(),
+                rounds: a.rounds,
+                seed: a.seed,
+                json: a.json,
+                ab_target_dir: a.ab_target_dir,
+                bench: a.bench.into(),
+            }),
         };
         (global, command)
     }

@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod baseline;
+pub mod bisect;
 pub mod cli;
 pub mod cmd;
 pub mod collect;

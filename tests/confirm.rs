@@ -20,22 +20,7 @@ thresholds = { throughput = -20.0 }
 /// A repository with the fixture crate at its root: `main` at the original code, HEAD on `pr`
 /// where `fixture/sum` does four times the work and every other benchmark is unchanged.
 fn fixture_repo(dir: &Path) -> git2::Oid {
-    let src = fixture_dir();
-    std::fs::create_dir_all(dir.join("src")).unwrap();
-    std::fs::create_dir_all(dir.join("benches")).unwrap();
-    // Without the latency feature: the copy cannot reach perfgate-recorder by relative path.
-    let manifest = std::fs::read_to_string(src.join("Cargo.toml"))
-        .unwrap()
-        .replace("latency = [\"dep:perfgate-recorder\"]", "latency = []")
-        .lines()
-        .filter(|l| !l.starts_with("perfgate-recorder ="))
-        .collect::<Vec<_>>()
-        .join("\n");
-    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
-    for f in ["Cargo.lock", "src/lib.rs", "benches/fixture.rs"] {
-        std::fs::copy(src.join(f), dir.join(f)).unwrap();
-    }
-    std::fs::write(dir.join(".gitignore"), "/target\n").unwrap();
+    copy_fixture_crate(dir);
     std::fs::write(dir.join("perfgate.toml"), CONFIG).unwrap();
     let repo = Repository::init(dir).unwrap();
     let base = commit_all(&repo, "base");

@@ -107,6 +107,41 @@ pub fn merge_base(dir: &Path, base_branch: Option<&str>) -> Result<String> {
     }))
 }
 
+/// The first-parent line from `good` to `bad`, oldest first: `good`, then every commit up to
+/// and including `bad`, each as its full id and the first line of its message. An error when
+/// either does not resolve, when they are the same commit, or when `good` is not on `bad`'s
+/// first-parent line (a merge brings it in only through a second parent: name the merge's
+/// first parent instead).
+pub fn first_parent_range(dir: &Path, good: &str, bad: &str) -> Result<Vec<(String, String)>> {
+    let repo = open(dir)?;
+    let resolve = |rev: &str| {
+        repo.revparse_single(rev)
+            .and_then(|o| o.peel_to_commit())
+            .map_err(|e| Error::Git(format!("cannot resolve {rev:?}: {}", e.message())))
+    };
+    let good_c = resolve(good)?;
+    let mut c = resolve(bad)?;
+    if c.id() == good_c.id() {
+        return Err(Error::Git(format!(
+            "--good {good:?} and --bad {bad:?} are the same commit {}: nothing lies between them",
+            short_oid(c.id())
+        )));
+    }
+    let line = |c: &git2::Commit| (c.id().to_string(), c.summary().unwrap_or("").to_string());
+    let mut out = vec![line(&c)];
+    while c.id() != good_c.id() {
+        c = c.parent(0).map_err(|_| {
+            Error::Git(format!(
+                "--good {good:?} (commit {}) is not on the first-parent history of --bad {bad:?}",
+                short_oid(good_c.id())
+            ))
+        })?;
+        out.push(line(&c));
+    }
+    out.reverse();
+    Ok(out)
+}
+
 /// The path of `file` relative to the repository's work tree.
 pub(super) fn repo_relative(repo: &Repository, file: &Path) -> Result<PathBuf> {
     let workdir = repo

@@ -63,6 +63,12 @@ impl Layout {
         self.ab_dir().join("target")
     }
 
+    /// The default target directory of `bisect`'s builds: its own, since it builds many
+    /// commits in turn and must never leave check's baseline build stale.
+    pub fn bisect_target(&self) -> PathBuf {
+        self.ab_dir().join("bisect-target")
+    }
+
     /// The evaluation's files.
     pub fn eval_dir(&self) -> PathBuf {
         self.perfgate_dir().join("eval")

@@ -1,6 +1,7 @@
 //! The commands, one file each, over the plan types of [`plan`]. Each returns the process
 //! exit code, or an error that the binary prints as one line and turns into exit code 2.
 
+pub mod bisect;
 pub mod check;
 pub mod collect;
 pub mod compare;
@@ -49,6 +50,8 @@ pub enum Command {
     EvalNoise(plan::EvalNoise),
     /// `perfgate history`.
     History(plan::History),
+    /// `perfgate bisect`.
+    Bisect(plan::Bisect),
 }
 
 /// Runs a command.
@@ -68,6 +71,7 @@ pub fn run(global: plan::Global, command: Command) -> Result<i32> {
         Command::Show(p) => show::run(&ctx, p),
         Command::EvalNoise(p) => eval::run(&ctx, p),
         Command::History(p) => history::run(&ctx, p),
+        Command::Bisect(p) => bisect::run(&ctx, p),
         Command::Config => unreachable!("handled above"),
     }
 }

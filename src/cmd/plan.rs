@@ -221,3 +221,26 @@ pub struct History {
     /// own commit table).
     pub commit_url: Option<String>,
 }
+
+/// `perfgate bisect`.
+#[derive(Debug, Clone)]
+pub struct Bisect {
+    /// The known-good revision.
+    pub good: String,
+    /// The known-bad revision (a first-parent descendant of `good`).
+    pub bad: String,
+    /// The benchmark id bisected.
+    pub bench_id: String,
+    /// The metric bisected.
+    pub metric: crate::vocab::Metric,
+    /// Most paired rounds per step.
+    pub rounds: u32,
+    /// Seed of the rounds' randomized order (default: drawn from the clock, and reported).
+    pub seed: Option<u64>,
+    /// Also write the JSON document here.
+    pub json: Option<PathBuf>,
+    /// The target directory of the commits' builds (default: the layout's A/B target).
+    pub ab_target_dir: Option<PathBuf>,
+    /// How to build and run the benches.
+    pub bench: Bench,
+}

@@ -242,6 +242,19 @@ impl BenchBuild {
         })
     }
 
+    /// Copies the bench executables into `dir` and runs them from there: a later build in the
+    /// same target directory (another commit's) overwrites the files cargo wrote.
+    pub fn keep_in(&mut self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        for b in &mut self.binaries {
+            let name = b.path.file_name().unwrap_or(b.name.as_ref());
+            let kept = dir.join(name);
+            std::fs::copy(&b.path, &kept).map_err(|e| Error::io(&kept, e))?;
+            b.path = kept;
+        }
+        Ok(())
+    }
+
     /// The benchmark ids the user's own harness arguments select (their filter, `--exact`),
     /// in the binaries' order: criterion's `--list` with those arguments, so that its own
     /// matching decides, not a reimplementation of it. All ids when they give no filter.

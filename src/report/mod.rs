@@ -2,6 +2,7 @@
 //! (and `baseline show`, the refresh summary and the evaluation), with the words they share
 //! in [`prose`] and the number formats in [`format`].
 
+pub mod bisect;
 pub mod compact;
 pub mod eval;
 pub mod format;

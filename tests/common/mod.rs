@@ -72,6 +72,27 @@ pub const COMPARE: &[&str] = &[
     "res.json",
 ];
 
+/// Copies the fixture crate to `dir` (its manifest, lock file, library and bench, and a
+/// `.gitignore` of `/target`), for a test that makes a git repository of it. Without the
+/// latency feature: the copy cannot reach perfgate-recorder by relative path.
+pub fn copy_fixture_crate(dir: &Path) {
+    let src = fixture_dir();
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::create_dir_all(dir.join("benches")).unwrap();
+    let manifest = std::fs::read_to_string(src.join("Cargo.toml"))
+        .unwrap()
+        .replace("latency = [\"dep:perfgate-recorder\"]", "latency = []")
+        .lines()
+        .filter(|l| !l.starts_with("perfgate-recorder ="))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+    for f in ["Cargo.lock", "src/lib.rs", "benches/fixture.rs"] {
+        std::fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    std::fs::write(dir.join(".gitignore"), "/target\n").unwrap();
+}
+
 /// Builds of the fixture share cargo's target dir and must not interleave with each other.
 pub static FIXTURE_LOCK: Mutex<()> = Mutex::new(());
 
