@@ -125,8 +125,9 @@ fn finds_the_bad_commit_among_sixteen_in_at_most_five_steps_in_ten_of_ten_runs()
         let guessed = steps.iter().filter(|s| s["decided"] == false).count();
         found += 1;
         eprintln!(
-            "run {run}: bad commit {bad} found in {} A/B steps ({guessed} placed by estimate)",
-            steps.len()
+            "run {run}: bad commit {bad} found in {} A/B steps ({guessed} placed by estimate), {:.0} s",
+            steps.len(),
+            doc["seconds"].as_f64().unwrap_or(0.0)
         );
     }
     assert_eq!(found, 10);

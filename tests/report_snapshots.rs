@@ -428,3 +428,86 @@ fn a_pass_with_nothing_decided_says_so() {
     let c = compare(&steady(1), &steady(2), &Config::default_config(), &sources);
     assert!(perfgate::report::prose::headline(&c).starts_with("perfgate: PASS: "));
 }
+
+/// A bisection of 8 commits, the bad one at 5, one step placed by its estimate, and a commit
+/// message that a terminal must not interpret.
+fn bisection() -> perfgate::bisect::Bisection {
+    use perfgate::bisect::{Bisection, Commit, Settings, Side, Step};
+    use perfgate::stats::paired::{Decision, hodges_lehmann};
+    let commits: Vec<Commit> = (0..8)
+        .map(|i| Commit {
+            id: format!("{i:x}{}", "0".repeat(39)),
+            summary: if i == 5 {
+                "pool: \u{1b}[31mfaster\u{1b}[0m dispatch".into()
+            } else {
+                format!("change {i}")
+            },
+        })
+        .collect();
+    let step = |commit, ratios: &[f64], side, decided, decision, threshold| Step {
+        commit,
+        side,
+        decided,
+        decision,
+        change: hodges_lehmann(
+            &ratios.iter().map(|r: &f64| r.ln()).collect::<Vec<_>>(),
+            0.95,
+        ),
+        ratios: ratios.to_vec(),
+        threshold,
+        seconds: 12.0,
+    };
+    let slow = [0.51, 0.49, 0.52, 0.50, 0.48, 0.53, 0.50];
+    let same = [1.01, 0.99, 1.02, 0.98, 1.00, 1.01, 0.99];
+    let mid = -0.293;
+    Bisection {
+        commits,
+        settings: Settings {
+            metric: perfgate::vocab::Metric::Throughput,
+            threshold: -0.05,
+            alpha: 0.05,
+            rounds: 12,
+        },
+        premise: step(7, &slow, Side::Bad, true, Decision::Different, -0.05),
+        steps: vec![
+            step(3, &same, Side::Good, true, Decision::Same, mid),
+            step(5, &slow, Side::Bad, true, Decision::Different, mid),
+            step(
+                4,
+                &[1.3, 0.7, 1.1, 0.8],
+                Side::Good,
+                false,
+                Decision::Unknown,
+                mid,
+            ),
+        ],
+        first_bad: Some(5),
+        no_search: None,
+    }
+}
+
+#[test]
+fn bisect_text_and_json() {
+    use perfgate::report::bisect::{Doc, json, text};
+    let b = bisection();
+    let doc = Doc {
+        bisection: &b,
+        bench_id: "pool/roundtrip",
+        seed: 7,
+        seconds: 61.0,
+    };
+    let t = text::render(&doc, false);
+    assert!(!t.contains('\u{1b}'), "{t}");
+    insta::assert_snapshot!("bisect_text", t);
+    let j = json::render(&doc);
+    // The published format reads back into its own types, unknown fields refused.
+    let back: json::Report = serde_json::from_str(&j).unwrap();
+    let verdicts: Vec<&str> = back.steps.iter().map(|s| s.verdict.as_str()).collect();
+    assert_eq!(verdicts, ["regressed", "good", "bad", "good (by estimate)"]);
+    assert_eq!(back.first_bad.as_deref(), Some(b.commits[5].id.as_str()));
+    assert_eq!(
+        back.steps[3].ci_low, None,
+        "an unbounded interval has no ends"
+    );
+    insta::assert_snapshot!("bisect_json", j);
+}

@@ -77,7 +77,7 @@ pub struct StepOut {
     pub seconds: f64,
 }
 
-/// Non-finite bounds (an unbounded interval) are written as null.
+/// Non-finite numbers are written as null (as are the ends of an unbounded interval).
 fn finite(v: f64) -> Option<f64> {
     v.is_finite().then_some(v)
 }
@@ -109,8 +109,14 @@ pub fn report(d: &Doc<'_>) -> Report {
                 verdict: verdict(s, i == 0).to_string(),
                 decided: s.decided,
                 change: s.change.and_then(|c| finite(c.estimate)),
-                ci_low: s.change.and_then(|c| finite(c.ci_low)),
-                ci_high: s.change.and_then(|c| finite(c.ci_high)),
+                ci_low: s
+                    .change
+                    .filter(|c| c.bounded())
+                    .and_then(|c| finite(c.ci_low)),
+                ci_high: s
+                    .change
+                    .filter(|c| c.bounded())
+                    .and_then(|c| finite(c.ci_high)),
                 p_value: s.change.and_then(|c| finite(c.p_value)),
                 threshold: s.threshold,
                 ratios: s.ratios.clone(),
