@@ -122,6 +122,16 @@ fn finds_the_bad_commit_among_sixteen_in_at_most_five_steps_in_ten_of_ten_runs()
         );
         // A step the rounds left undecided was placed by its estimate; the answer must be
         // right all the same, and the count is printed.
+        // The good commit is the same in every run: built in the first, kept for the others.
+        if run > 0 {
+            let built_already =
+                format!("the benches of commit {} are built already", &ids[0][..12]);
+            assert!(
+                stderr(&out).contains(&built_already),
+                "run {run}: {}",
+                stderr(&out)
+            );
+        }
         let guessed = steps.iter().filter(|s| s["decided"] == false).count();
         found += 1;
         eprintln!(

@@ -121,21 +121,43 @@ impl Lab<'_> {
         }
         let id = &self.commits[k].id;
         let checkout = worktree::prepare(self.ctx.cwd(), id, &self.ctx.layout.ab_dir())?;
-        note(&format!(
-            "building the benches of commit {}",
-            short_commit(id)
+        let kept = self.ctx.layout.ab_dir().join(format!(
+            "bisect-bin-{}-{:016x}",
+            short_commit(id),
+            crate::stats::rng::seed_from(
+                &self
+                    .p
+                    .bench
+                    .cargo_args
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+            )
         ));
         let target = self.target_dir()?;
-        worktree::claim_target(&checkout, &target)?;
         let env = vec![("CARGO_TARGET_DIR".to_string(), target.display().to_string())];
-        let mut build = BenchBuild::build(&checkout.project_dir, &self.p.bench.cargo_args, &env)
-            .map_err(|e| Error::Command(format!("commit {}: {e}", short_commit(id))))?;
-        let kept = self
-            .ctx
-            .layout
-            .ab_dir()
-            .join(format!("bisect-bin-{}", short_commit(id)));
-        build.keep_in(&kept)?;
+        let build = match BenchBuild::kept(&kept, &self.p.bench.cargo_args, &env)? {
+            Some(b) => {
+                note(&format!(
+                    "the benches of commit {} are built already ({})",
+                    short_commit(id),
+                    kept.display()
+                ));
+                b
+            }
+            None => {
+                note(&format!(
+                    "building the benches of commit {}",
+                    short_commit(id)
+                ));
+                worktree::claim_target(&checkout, &target)?;
+                let mut b =
+                    BenchBuild::build(&checkout.project_dir, &self.p.bench.cargo_args, &env)
+                        .map_err(|e| Error::Command(format!("commit {}: {e}", short_commit(id))))?;
+                b.keep_in(&kept, &self.p.bench.cargo_args)?;
+                b
+            }
+        };
         for w in &build.warnings {
             warn(&format!("commit {}: {w}", short_commit(id)));
         }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::SystemTime;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::rounds::{PairedRunner, Side};
 use crate::baseline::schema::Snapshot;
@@ -243,16 +243,77 @@ impl BenchBuild {
     }
 
     /// Copies the bench executables into `dir` and runs them from there: a later build in the
-    /// same target directory (another commit's) overwrites the files cargo wrote.
-    pub fn keep_in(&mut self, dir: &Path) -> Result<()> {
+    /// same target directory (another commit's) overwrites the files cargo wrote. A manifest
+    /// written last ([`BenchBuild::kept`] reads it) names them and the cargo arguments they
+    /// were built with.
+    pub fn keep_in(&mut self, dir: &Path, cargo_args: &[String]) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let mut manifest = KeptBuild {
+            schema_version: KEPT_SCHEMA_VERSION,
+            cargo_args: cargo_args.to_vec(),
+            binaries: Vec::new(),
+        };
         for b in &mut self.binaries {
-            let name = b.path.file_name().unwrap_or(b.name.as_ref());
-            let kept = dir.join(name);
+            let file = b
+                .path
+                .file_name()
+                .map_or_else(|| b.name.clone(), |f| f.to_string_lossy().into_owned());
+            let kept = dir.join(&file);
             std::fs::copy(&b.path, &kept).map_err(|e| Error::io(&kept, e))?;
             b.path = kept;
+            manifest.binaries.push(KeptBinary {
+                name: b.name.clone(),
+                file,
+                package_dir: b.package_dir.clone(),
+            });
         }
-        Ok(())
+        let path = dir.join(KEPT_MANIFEST);
+        let text = serde_json::to_string_pretty(&manifest).expect("plain data serializes");
+        crate::baseline::store::write_atomic(&path, text.as_bytes())
+    }
+
+    /// The build kept in `dir` by [`BenchBuild::keep_in`] with the same `cargo_args`, its
+    /// benchmarks listed again; `None` when there is none (or it was made with other
+    /// arguments, or by another version of this format, or a file is gone): build it.
+    pub fn kept(
+        dir: &Path,
+        cargo_args: &[String],
+        env: &[(String, String)],
+    ) -> Result<Option<BenchBuild>> {
+        let Ok(text) = std::fs::read_to_string(dir.join(KEPT_MANIFEST)) else {
+            return Ok(None);
+        };
+        let Ok(m) = serde_json::from_str::<KeptBuild>(&text) else {
+            return Ok(None);
+        };
+        if m.schema_version != KEPT_SCHEMA_VERSION || m.cargo_args != cargo_args {
+            return Ok(None);
+        }
+        let (_, harness_args) = split_args(cargo_args);
+        let mut binaries = Vec::new();
+        for k in m.binaries {
+            let path = dir.join(&k.file);
+            if !path.is_file() || !k.package_dir.is_dir() {
+                return Ok(None);
+            }
+            let mut b = BenchBinary {
+                name: k.name,
+                path,
+                package_dir: k.package_dir,
+                ids: Vec::new(),
+                style: ListStyle::Modern,
+            };
+            let (ids, style) = b.list(env)?;
+            b.ids = ids;
+            b.style = style.unwrap_or(ListStyle::Modern);
+            binaries.push(b);
+        }
+        Ok(Some(BenchBuild {
+            binaries,
+            harness_args,
+            env: env.to_vec(),
+            warnings: Vec::new(),
+        }))
     }
 
     /// The benchmark ids the user's own harness arguments select (their filter, `--exact`),
@@ -355,6 +416,28 @@ impl BenchBinary {
         }
         Ok(parse_list_styled(&String::from_utf8_lossy(&out.stdout)))
     }
+}
+
+/// The manifest of a kept build ([`BenchBuild::keep_in`]).
+const KEPT_MANIFEST: &str = "perfgate-build.json";
+/// Its format's version.
+const KEPT_SCHEMA_VERSION: u32 = 1;
+
+/// A kept build: what [`BenchBuild::kept`] needs to run it again without cargo.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeptBuild {
+    schema_version: u32,
+    cargo_args: Vec<String>,
+    binaries: Vec<KeptBinary>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeptBinary {
+    name: String,
+    file: String,
+    package_dir: PathBuf,
 }
 
 /// The measurement profile of confirmation rounds: many short rounds interleave the two builds
