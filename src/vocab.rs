@@ -187,6 +187,16 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, most important first (the order of the declaration).
+    pub const ALL: [Verdict; 6] = [
+        Verdict::Regressed,
+        Verdict::Missing,
+        Verdict::Inconclusive,
+        Verdict::Improved,
+        Verdict::New,
+        Verdict::Unchanged,
+    ];
+
     /// The lowercase name.
     pub fn name(self) -> &'static str {
         match self {
