@@ -127,7 +127,15 @@ mod tests {
 
     #[test]
     fn openmetrics_numbers_read_back_and_spell_the_non_finite_ones() {
-        for v in [0.05, -0.0421, 1e-7, 2.5e21, 20_000.0, 0.0, f64::MIN_POSITIVE] {
+        for v in [
+            0.05,
+            -0.0421,
+            1e-7,
+            2.5e21,
+            20_000.0,
+            0.0,
+            f64::MIN_POSITIVE,
+        ] {
             assert_eq!(format_openmetrics(v).parse::<f64>().unwrap(), v);
         }
         assert_eq!(format_openmetrics(20_000.0), "20000");

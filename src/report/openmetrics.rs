@@ -190,12 +190,8 @@ fn run_families(c: &Comparison) -> Vec<Family> {
         .with(info, 1.0),
         run_verdict,
         rows,
-        Family::new(
-            "perfgate_failing_rows",
-            None,
-            "Rows that fail the build.",
-        )
-        .with(vec![], n.failing as f64),
+        Family::new("perfgate_failing_rows", None, "Rows that fail the build.")
+            .with(vec![], n.failing as f64),
         Family::new(
             "perfgate_ignored_benchmarks",
             None,
