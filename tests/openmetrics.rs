@@ -1,7 +1,8 @@
-//! The OpenMetrics report end to end: the real binary compares fixture snapshots (hostile
-//! benchmark names among them) with `--format openmetrics`, and the text is checked for its
-//! structure here and by `promtool check metrics` when promtool is on PATH. Under `CI` promtool
-//! is required (`.ci/run` installs it), so CI cannot skip that part silently.
+//! The OpenMetrics report end to end: the real binary (`compare`, and `check` on a results
+//! file) compares fixture snapshots, hostile benchmark names among them, with `--format
+//! openmetrics`, and the text is checked for its structure here and by `promtool check metrics`
+//! when promtool is on PATH. Under `CI` promtool is required (`.ci/run` installs it), so CI
+//! cannot skip that part silently.
 
 mod common;
 
@@ -172,4 +173,31 @@ fn compare_writes_openmetrics_that_promtool_accepts() {
             "promtool not on PATH: skipped `promtool check metrics` (the structure was checked)"
         ),
     }
+}
+
+#[test]
+fn check_writes_the_same_report_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_pair(tmp.path());
+    let out = run_in(
+        tmp.path(),
+        &[
+            "check",
+            "--baseline",
+            "base.json",
+            "--results",
+            "res.json",
+            "--confirm-rounds",
+            "0",
+            "--format",
+            "openmetrics",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    check_structure(&text);
+    assert!(
+        text.contains("perfgate_run_verdict{verdict=\"fail\"} 1\n"),
+        "{text}"
+    );
 }
