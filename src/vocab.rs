@@ -231,6 +231,22 @@ mod tests {
     }
 
     #[test]
+    fn verdict_all_lists_every_verdict_once() {
+        // A new verdict fails to compile here: add it to `Verdict::ALL` too.
+        let index = |v: Verdict| match v {
+            Verdict::Regressed => 0,
+            Verdict::Missing => 1,
+            Verdict::Inconclusive => 2,
+            Verdict::Improved => 3,
+            Verdict::New => 4,
+            Verdict::Unchanged => 5,
+        };
+        for (i, v) in Verdict::ALL.into_iter().enumerate() {
+            assert_eq!(index(v), i, "{}", v.name());
+        }
+    }
+
+    #[test]
     fn overlay_replaces_only_what_it_sets() {
         let base = PerMetric {
             throughput: -0.05,
