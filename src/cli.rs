@@ -53,6 +53,10 @@ pub enum FormatArg {
     Json,
     /// GitHub-flavoured markdown (job summaries, pull request comments).
     Markdown,
+    /// OpenMetrics text exposition (for a Prometheus Pushgateway or node_exporter's textfile
+    /// collector).
+    #[value(name = "openmetrics")]
+    OpenMetrics,
 }
 
 impl From<FormatArg> for Format {
@@ -61,6 +65,7 @@ impl From<FormatArg> for Format {
             FormatArg::Table => Format::Table,
             FormatArg::Json => Format::Json,
             FormatArg::Markdown => Format::Markdown,
+            FormatArg::OpenMetrics => Format::OpenMetrics,
         }
     }
 }
@@ -331,6 +336,9 @@ pub struct ReportFiles {
     /// Also write the markdown report to FILE.
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+    /// Also write the OpenMetrics report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub openmetrics: Option<PathBuf>,
     /// Also write the terminal report (without colours) to FILE.
     #[arg(long, value_name = "FILE")]
     pub table: Option<PathBuf>,
@@ -345,6 +353,7 @@ impl ReportFiles {
         let files = [
             (Format::Json, self.json),
             (Format::Markdown, self.markdown),
+            (Format::OpenMetrics, self.openmetrics),
             (Format::Table, self.table),
         ]
         .into_iter()

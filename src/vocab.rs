@@ -187,6 +187,16 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, most important first (the order of the declaration).
+    pub const ALL: [Verdict; 6] = [
+        Verdict::Regressed,
+        Verdict::Missing,
+        Verdict::Inconclusive,
+        Verdict::Improved,
+        Verdict::New,
+        Verdict::Unchanged,
+    ];
+
     /// The lowercase name.
     pub fn name(self) -> &'static str {
         match self {
@@ -218,6 +228,22 @@ mod tests {
         let mut q = p;
         *q.get_mut(Metric::P99) = "x";
         assert_eq!(*q.get(Metric::P99), "x");
+    }
+
+    #[test]
+    fn verdict_all_lists_every_verdict_once() {
+        // A new verdict fails to compile here: add it to `Verdict::ALL` too.
+        let index = |v: Verdict| match v {
+            Verdict::Regressed => 0,
+            Verdict::Missing => 1,
+            Verdict::Inconclusive => 2,
+            Verdict::Improved => 3,
+            Verdict::New => 4,
+            Verdict::Unchanged => 5,
+        };
+        for (i, v) in Verdict::ALL.into_iter().enumerate() {
+            assert_eq!(index(v), i, "{}", v.name());
+        }
     }
 
     #[test]

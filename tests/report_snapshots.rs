@@ -1,6 +1,6 @@
 //! Snapshot tests of every rendered report: the terminal table (plain and coloured), the JSON
-//! report, the markdown report and `baseline show`, on a deterministic comparison that has
-//! every verdict.
+//! report, the markdown report, the OpenMetrics report and `baseline show`, on a deterministic
+//! comparison that has every verdict.
 
 mod common;
 
@@ -180,6 +180,15 @@ fn json_report() {
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["schema_version"], 1);
     assert_eq!(v["kind"], "perfgate-comparison");
+    insta::assert_snapshot!(text);
+}
+
+/// The OpenMetrics report of the comparison with every verdict (and a machine mismatch, so
+/// that the two testbeds differ in the info labels).
+#[test]
+fn openmetrics_report() {
+    let text = perfgate::report::openmetrics::render(&comparison(true));
+    assert!(text.ends_with("# EOF\n"));
     insta::assert_snapshot!(text);
 }
 

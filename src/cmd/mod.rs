@@ -278,6 +278,7 @@ fn render(ctx: &Ctx, cmp: &Comparison, format: Format, to_file: bool, verbose: b
         ),
         Format::Json => report::json::render(cmp),
         Format::Markdown => report::markdown::render(cmp),
+        Format::OpenMetrics => report::openmetrics::render(cmp),
     }
 }
 
@@ -298,7 +299,7 @@ fn report_comparison(ctx: &Ctx, cmp: &Comparison, outputs: &plan::Outputs) -> Re
     if github.active {
         github.write_files(cmp)?;
         // On the stream `command_stream` chose: stdout before the table, stderr when stdout
-        // carries a JSON or markdown document.
+        // carries a JSON, markdown or OpenMetrics document.
         console::commands(&report::github::annotations(cmp));
     }
     out(&render(ctx, cmp, format, false, outputs.verbose))?;

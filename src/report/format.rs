@@ -89,6 +89,22 @@ pub fn short_commit(id: &str) -> &str {
     id.char_indices().nth(12).map_or(id, |(i, _)| &id[..i])
 }
 
+/// A number as the OpenMetrics text format writes it: a whole number below 2^53 as an integer
+/// (`0`, `1`, `20000`: counts and flags), any other the shortest text that reads back as the
+/// same `f64` (`0.05`, `1e-7`), and `NaN`, `+Inf`, `-Inf` for the non-finite values, as the
+/// spec spells them.
+pub fn format_openmetrics(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".to_string()
+    } else if v.is_infinite() {
+        if v > 0.0 { "+Inf" } else { "-Inf" }.to_string()
+    } else if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v:?}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +123,27 @@ mod tests {
         assert_eq!(format_pct(-0.042), "-4.2%");
         assert_eq!(format_pct(0.0031), "+0.31%");
         assert_eq!(format_pct(-0.0), "+0.00%");
+    }
+
+    #[test]
+    fn openmetrics_numbers_read_back_and_spell_the_non_finite_ones() {
+        for v in [
+            0.05,
+            -0.0421,
+            1e-7,
+            2.5e21,
+            20_000.0,
+            0.0,
+            f64::MIN_POSITIVE,
+        ] {
+            assert_eq!(format_openmetrics(v).parse::<f64>().unwrap(), v);
+        }
+        assert_eq!(format_openmetrics(20_000.0), "20000");
+        assert_eq!(format_openmetrics(1.0), "1");
+        assert_eq!(format_openmetrics(1e-7), "1e-7");
+        assert_eq!(format_openmetrics(f64::NAN), "NaN");
+        assert_eq!(format_openmetrics(f64::INFINITY), "+Inf");
+        assert_eq!(format_openmetrics(f64::NEG_INFINITY), "-Inf");
     }
 
     #[test]

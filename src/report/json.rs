@@ -236,13 +236,7 @@ pub fn report(c: &Comparison) -> Report<'_> {
     Report {
         schema_version: REPORT_SCHEMA_VERSION,
         kind: "perfgate-comparison",
-        verdict: if c.error.is_some() {
-            "error"
-        } else if c.failed() {
-            "fail"
-        } else {
-            "pass"
-        },
+        verdict: prose::run_verdict(c),
         headline: prose::headline(c),
         baseline: Side {
             source: &c.baseline_source,

@@ -10,6 +10,7 @@ pub mod github;
 pub mod history;
 pub mod json;
 pub mod markdown;
+pub mod openmetrics;
 pub mod prose;
 pub mod refresh;
 pub mod show;
@@ -24,6 +25,8 @@ pub enum Format {
     Json,
     /// GitHub-flavoured markdown (job summaries, pull request comments).
     Markdown,
+    /// OpenMetrics text exposition (gauges per benchmark and metric; see [`openmetrics`]).
+    OpenMetrics,
 }
 
 /// Makes a user-supplied name safe for a terminal: control characters (ANSI escapes among

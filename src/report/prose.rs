@@ -47,6 +47,21 @@ pub fn headline(c: &Comparison) -> String {
     }
 }
 
+/// The verdict of the whole run, as the exit code (0, 1, 2): `pass`, `fail` or `error` (the
+/// JSON report's `verdict`, the OpenMetrics report's `perfgate_run_verdict`).
+pub fn run_verdict(c: &Comparison) -> &'static str {
+    if c.error.is_some() {
+        "error"
+    } else if c.failed() {
+        "fail"
+    } else {
+        "pass"
+    }
+}
+
+/// Every value of [`run_verdict`].
+pub const RUN_VERDICTS: [&str; 3] = ["pass", "fail", "error"];
+
 /// What the headline of a pass without a single decided gated comparison adds: such a pass
 /// says nothing about speed, and the reader must not take it for a clean one.
 pub const NOTHING_DECIDED: &str = "every gated comparison ended undecided, so this run shows neither a regression nor its absence: store the noise with more baseline runs (`perfgate baseline refresh --runs 5`), use a quieter runner, or judge on a same-machine A/B (`perfgate check --ab`) with a larger `--confirm-budget`";
