@@ -146,7 +146,8 @@ impl Lab<'_> {
                 b
             }
             None => {
-                note(&format!(
+                let phase = super::progress::Phase::new("build", None);
+                phase.say(&format!(
                     "building the benches of commit {}",
                     short_commit(id)
                 ));

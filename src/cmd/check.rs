@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use super::compare::results_label;
+use super::progress::Phase;
 use super::{
     Ctx, load_baseline, note, plan, report_comparison, suite, warn, warn_profile_mismatch,
 };
@@ -326,7 +327,8 @@ fn run_ab_paired(
         }
     }
     let seed = seed(p);
-    let prior = rounds::first_round(&mut pair, &ids, seed, &mut |m| note(m))?;
+    let phase = Phase::new("A/B rounds", Some(p.confirm_budget));
+    let prior = rounds::first_round(&mut pair, &ids, seed, &mut |m| phase.say(m))?;
     let (mut base, current) = prior.rounds[0].clone();
     base.git = git::commit_info(ctx.cwd(), &checkout.commit);
     let output = output(ctx, p);
@@ -358,7 +360,7 @@ fn run_ab_paired(
                 round_plan(p, seed),
                 prior,
                 settled,
-                &mut |m| note(m),
+                &mut |m| phase.say(m),
             )?;
             m.notes.splice(0..0, build_notes);
             m.build_seconds = Some(build_seconds);
@@ -394,9 +396,11 @@ fn paired_rounds(
         short_commit(&checkout.commit),
     ));
     let (mut pair, build_notes, build_seconds) = build_pair(ctx, p, checkout)?;
+    let phase = Phase::new("A/B rounds", Some(p.confirm_budget));
     let mut measured = rounds::measure(&mut pair, ids, round_plan(p, seed), settled, &mut |m| {
-        note(m)
+        phase.say(m)
     })?;
+    drop(phase);
     measured.notes.splice(0..0, build_notes);
     measured.build_seconds = Some(build_seconds);
     Ok(measured)
@@ -411,13 +415,16 @@ fn build_pair(
 ) -> Result<(BuildPair, Vec<String>, f64)> {
     let started = std::time::Instant::now();
     let short = short_commit(&checkout.commit);
-    note(&format!("building the benches of commit {short}"));
+    let phase = Phase::new("build", None);
+    phase.say(&format!("building the benches of commit {short}"));
     let base_build = BenchBuild::build(
         &checkout.project_dir,
         &p.bench.cargo_args,
         &base_env(ctx, p, checkout)?,
     )?;
+    phase.say("building the benches of the current code");
     let current_build = BenchBuild::build(ctx.cwd(), &p.bench.cargo_args, &[])?;
+    drop(phase);
     let seconds = started.elapsed().as_secs_f64();
     for w in base_build.warnings.iter().chain(&current_build.warnings) {
         warn(w);
