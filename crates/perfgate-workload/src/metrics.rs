@@ -297,3 +297,41 @@ impl Drop for PoolGauges {
         self.queue(0);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_land_in_the_first_bucket_that_holds_them() {
+        let h = DurationHistogram::default();
+        h.observe(Duration::from_nanos(1_000)); // on the 1 µs bound: that bucket
+        h.observe(Duration::from_nanos(1_001)); // just above: the 4 µs bucket
+        h.observe(Duration::from_secs(60)); // beyond the last bound: +Inf
+        let n = |i: usize| h.inner.buckets[i].load(Ordering::Relaxed);
+        assert_eq!((n(0), n(1), n(BOUNDS_NS.len())), (1, 1, 1));
+        assert_eq!(h.count(), 3);
+        assert_eq!(h.inner.sum_ns.load(Ordering::Relaxed), 60_000_002_001);
+    }
+
+    #[test]
+    fn pools_sharing_metrics_add_their_gauges_and_take_them_back() {
+        let mut registry = Registry::default();
+        let m = Metrics::new(&mut registry);
+        let mut a = PoolGauges::new(m.clone());
+        let mut b = PoolGauges::new(m.clone());
+        a.workers(2, 1);
+        b.workers(1, 3);
+        a.queue(5);
+        a.workers(0, 3);
+        assert_eq!(m.inner.workers_active.get(), 1);
+        assert_eq!(m.inner.workers_idle.get(), 6);
+        assert_eq!(m.inner.queue_depth.get(), 5);
+        drop(a);
+        assert_eq!(m.inner.workers_idle.get(), 3);
+        assert_eq!(m.inner.queue_depth.get(), 0);
+        drop(b);
+        assert_eq!(m.inner.workers_active.get(), 0);
+        assert_eq!(m.inner.workers_idle.get(), 0);
+    }
+}
