@@ -15,6 +15,9 @@
 //! - [`inject`]: known slowdowns of those code paths (cargo feature `inject`), for measuring
 //!   a regression gate against a ground truth.
 //!
+//! - [`metrics`] (cargo feature `metrics`): the spawner's and the pool's runtime metrics for
+//!   Prometheus, through `prometheus-client`.
+//!
 //! `spawn` and `pipe` are Linux-only (they use `clone`, `posix_spawn`, `splice` and friends)
 //! and `pool` needs Unix; elsewhere those modules are absent (only the pool's protocol and worker
 //! loop remain) and the crate still builds.
@@ -22,6 +25,8 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod inject;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 #[cfg(target_os = "linux")]
 pub mod pipe;
 pub mod pool;

@@ -20,6 +20,18 @@ const SPAWN_BACKOFF: Duration = Duration::from_millis(100);
 impl Worker {
     /// Starts the worker program and waits for its hello.
     pub(super) fn spawn(cfg: &PoolConfig) -> Result<Worker, PoolError> {
+        #[cfg(feature = "metrics")]
+        if let Some(metrics) = &cfg.metrics {
+            let start = Instant::now();
+            let result = Worker::spawn_now(cfg);
+            let kind = crate::metrics::SpawnKind::PoolWorker;
+            metrics.spawn_done(kind, start.elapsed(), result.is_ok());
+            return result;
+        }
+        Worker::spawn_now(cfg)
+    }
+
+    fn spawn_now(cfg: &PoolConfig) -> Result<Worker, PoolError> {
         let child = Command::new(&cfg.program)
             .args(&cfg.args)
             .stdin(Stdio::piped())
@@ -177,6 +189,10 @@ impl Pool {
         drop(w);
         self.next_spawn = None;
         if self.spawn_one() {
+            #[cfg(feature = "metrics")]
+            if let Some(m) = &self.cfg.metrics {
+                m.worker_restarted();
+            }
             self.dispatch_queued();
         }
     }

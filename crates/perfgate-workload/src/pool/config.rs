@@ -32,6 +32,9 @@ pub struct PoolConfig {
     pub start_timeout: Duration,
     /// How long a retiring worker may take to exit after its input closes.
     pub stop_timeout: Duration,
+    /// Where the pool reports its runtime metrics (cargo feature `metrics`; default none).
+    #[cfg(feature = "metrics")]
+    pub metrics: Option<crate::metrics::Metrics>,
 }
 
 impl PoolConfig {
@@ -52,6 +55,8 @@ impl PoolConfig {
             shrink_after: Duration::from_secs(1),
             start_timeout: Duration::from_secs(5),
             stop_timeout: Duration::from_secs(2),
+            #[cfg(feature = "metrics")]
+            metrics: None,
         }
     }
 
@@ -59,6 +64,14 @@ impl PoolConfig {
     pub fn workers(mut self, min: usize, max: usize) -> Self {
         self.min_workers = min;
         self.max_workers = max;
+        self
+    }
+
+    /// Reports the pool's runtime metrics (worker spawns, task durations, active and idle
+    /// workers, queue depth, restarts) to `metrics` (cargo feature `metrics`).
+    #[cfg(feature = "metrics")]
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = Some(metrics);
         self
     }
 

@@ -48,6 +48,9 @@ pub struct Pool {
     /// Workers found dead during a round, buried at the end of it.
     pub(super) dead: Vec<(usize, Death)>,
     pub(super) stats: PoolStats,
+    /// This pool's share of the metrics' gauges (cargo feature `metrics`).
+    #[cfg(feature = "metrics")]
+    gauges: Option<crate::metrics::PoolGauges>,
 }
 
 impl Pool {
@@ -64,12 +67,20 @@ impl Pool {
             fds: Vec::new(),
             dead: Vec::new(),
             stats: PoolStats::default(),
+            #[cfg(feature = "metrics")]
+            gauges: cfg.metrics.clone().map(crate::metrics::PoolGauges::new),
             cfg,
         };
+        #[cfg(feature = "metrics")]
+        {
+            pool.table.metrics = pool.cfg.metrics.clone();
+        }
         for _ in 0..pool.cfg.min_workers {
             pool.workers.push(Worker::spawn(&pool.cfg)?);
             pool.stats.spawned += 1;
         }
+        #[cfg(feature = "metrics")]
+        pool.publish_gauges();
         Ok(pool)
     }
 
@@ -126,6 +137,8 @@ impl Pool {
         for w in self.workers.drain(..) {
             w.stop(timeout);
         }
+        #[cfg(feature = "metrics")]
+        self.publish_gauges();
         self.table.untaken()
     }
 
@@ -137,6 +150,8 @@ impl Pool {
         }
         self.table.cancel_unfinished();
         self.queue.clear();
+        #[cfg(feature = "metrics")]
+        self.publish_gauges();
         self.table.untaken()
     }
 
@@ -201,6 +216,10 @@ impl Pool {
                     s.payload = Some(task.payload.into());
                 }
                 self.queue.push_back(ticket.slot);
+                #[cfg(feature = "metrics")]
+                if let Some(g) = &mut self.gauges {
+                    g.queue(self.queue.len());
+                }
             }
         }
         ticket
@@ -300,6 +319,22 @@ impl Pool {
         let now = Instant::now();
         self.check_timeouts(now);
         self.adapt(now);
+        #[cfg(feature = "metrics")]
+        self.publish_gauges();
+    }
+
+    /// Publishes the active and idle workers and the queue depth to the metrics, if any.
+    #[cfg(feature = "metrics")]
+    fn publish_gauges(&mut self) {
+        if let Some(g) = &mut self.gauges {
+            let active = self
+                .workers
+                .iter()
+                .filter(|w| !w.inflight.is_empty())
+                .count();
+            g.workers(active, self.workers.len() - active);
+            g.queue(self.queue.len());
+        }
     }
 
     /// Kills (through [`Pool::bury`]) every worker whose front task ran out of time.

@@ -102,6 +102,9 @@ pub(super) struct Slot {
     pub(super) timeout: Option<Duration>,
     /// Kept only while the task may still have to be sent: queued, or idempotent.
     pub(super) payload: Option<Box<[u8]>>,
+    /// When the task was submitted (only with metrics).
+    #[cfg(feature = "metrics")]
+    pub(super) opened: Option<std::time::Instant>,
 }
 
 /// The completion table: every task from submission until its outcome is taken, and how many
@@ -112,6 +115,9 @@ pub(super) struct Table {
     free: Vec<u32>,
     /// Tasks opened and not finished (queued or in flight).
     outstanding: usize,
+    /// Where task durations go (cargo feature `metrics`).
+    #[cfg(feature = "metrics")]
+    pub(super) metrics: Option<crate::metrics::Metrics>,
 }
 
 impl Table {
@@ -153,6 +159,8 @@ impl Table {
                     retried: false,
                     timeout: None,
                     payload: None,
+                    #[cfg(feature = "metrics")]
+                    opened: None,
                 });
                 (self.slots.len() - 1) as u32
             }
@@ -164,6 +172,10 @@ impl Table {
         s.timeout = task.timeout;
         // An idempotent task may be resent after its worker dies, so it keeps its payload.
         s.payload = task.idempotent.then(|| task.payload.into());
+        #[cfg(feature = "metrics")]
+        {
+            s.opened = self.metrics.as_ref().map(|_| std::time::Instant::now());
+        }
         self.outstanding += 1;
         Ticket {
             slot,
@@ -178,6 +190,10 @@ impl Table {
         s.state = State::Done(outcome);
         s.payload = None;
         self.outstanding -= 1;
+        #[cfg(feature = "metrics")]
+        if let (Some(m), Some(t)) = (&self.metrics, s.opened.take()) {
+            m.task_done(t.elapsed());
+        }
     }
 
     /// Finishes every queued or in-flight task with [`TaskError::Cancelled`].

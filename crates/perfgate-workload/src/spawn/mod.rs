@@ -156,6 +156,8 @@ pub struct Spawn {
     args: Vec<OsString>,
     stdio: [Stdio; 3],
     method: Method,
+    #[cfg(feature = "metrics")]
+    metrics: Option<crate::metrics::Metrics>,
 }
 
 impl Spawn {
@@ -167,6 +169,8 @@ impl Spawn {
             args: Vec::new(),
             stdio: [Stdio::Inherit, Stdio::Inherit, Stdio::Inherit],
             method: Method::default(),
+            #[cfg(feature = "metrics")]
+            metrics: None,
         }
     }
 
@@ -214,7 +218,27 @@ impl Spawn {
     /// Spawns the child. The builder is consumed because descriptors given with
     /// [`Stdio::Fd`] are handed over to the child.
     pub fn spawn(self) -> Result<Child, SpawnError> {
+        #[cfg(feature = "metrics")]
+        if let Some(metrics) = &self.metrics {
+            let metrics = metrics.clone();
+            let kind = match self.method {
+                Method::CloneVfork => crate::metrics::SpawnKind::CloneVfork,
+                Method::PosixSpawn => crate::metrics::SpawnKind::PosixSpawn,
+            };
+            let start = std::time::Instant::now();
+            let result = crate::inject::timed(crate::inject::Site::Spawn, || self.spawn_now());
+            metrics.spawn_done(kind, start.elapsed(), result.is_ok());
+            return result;
+        }
         crate::inject::timed(crate::inject::Site::Spawn, || self.spawn_now())
+    }
+
+    /// Counts this spawn (and its failure, and its duration) in `metrics` (cargo feature
+    /// `metrics`).
+    #[cfg(feature = "metrics")]
+    pub fn metrics(mut self, metrics: &crate::metrics::Metrics) -> Spawn {
+        self.metrics = Some(metrics.clone());
+        self
     }
 
     fn spawn_now(self) -> Result<Child, SpawnError> {
