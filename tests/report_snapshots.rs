@@ -453,10 +453,9 @@ fn bisection() -> perfgate::bisect::Bisection {
             },
         })
         .collect();
-    let step = |commit, ratios: &[f64], side, decided, decision, threshold| Step {
+    let step = |commit, ratios: &[f64], side, decision, threshold| Step {
         commit,
         side,
-        decided,
         decision,
         change: hodges_lehmann(
             &ratios.iter().map(|r: &f64| r.ln()).collect::<Vec<_>>(),
@@ -477,21 +476,13 @@ fn bisection() -> perfgate::bisect::Bisection {
             alpha: 0.05,
             rounds: 12,
         },
-        premise: step(7, &slow, Side::Bad, true, Decision::Different, -0.05),
+        premise: step(7, &slow, Side::Bad, Decision::Different, -0.05),
         steps: vec![
-            step(3, &same, Side::Good, true, Decision::Same, mid),
-            step(5, &slow, Side::Bad, true, Decision::Different, mid),
-            step(
-                4,
-                &[1.3, 0.7, 1.1, 0.8],
-                Side::Good,
-                false,
-                Decision::Unknown,
-                mid,
-            ),
+            step(3, &same, Side::Good, Decision::Same, mid),
+            step(5, &slow, Side::Bad, Decision::Different, mid),
+            step(4, &[1.3, 0.7, 1.1, 0.8], Side::Good, Decision::Unknown, mid),
         ],
         first_bad: Some(5),
-        no_search: None,
     }
 }
 

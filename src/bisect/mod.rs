@@ -58,10 +58,8 @@ pub struct Step {
     pub commit: usize,
     /// The side the rounds put it on.
     pub side: Side,
-    /// Whether the sequential rule decided it; `false` when the rounds ran out and the
-    /// estimate alone placed it.
-    pub decided: bool,
-    /// The sequential rule's decision (`Unknown` when it did not decide).
+    /// The sequential rule's decision; `Unknown` when the rounds ran out and the estimate
+    /// alone placed it.
     pub decision: Decision,
     /// The change against the good commit, when the rounds give one.
     pub change: Option<PairedChange>,
@@ -71,18 +69,6 @@ pub struct Step {
     pub threshold: f64,
     /// Seconds the step took, its build included.
     pub seconds: f64,
-}
-
-/// Why a search stopped without a first bad commit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NoSearch {
-    /// The bad commit is not slower than the good one beyond the threshold (its interval
-    /// rules that out).
-    Same,
-    /// The bad commit is faster.
-    Better,
-    /// The rounds could not tell.
-    Unknown,
 }
 
 /// The outcome of a bisection.
@@ -97,10 +83,16 @@ pub struct Bisection {
     pub premise: Step,
     /// The search's steps, in order.
     pub steps: Vec<Step>,
-    /// The first bad commit (an index into `commits`), when the premise held.
+    /// The first bad commit (an index into `commits`), when the premise held (its decision
+    /// is `Different`; otherwise that decision says why there was no search).
     pub first_bad: Option<usize>,
-    /// Why there was no search, when the premise did not hold.
-    pub no_search: Option<NoSearch>,
+}
+
+impl Step {
+    /// Whether the sequential rule decided the step (else its estimate placed it).
+    pub fn decided(&self) -> bool {
+        self.decision != Decision::Unknown
+    }
 }
 
 impl Bisection {
@@ -195,21 +187,14 @@ pub fn bisect(
         steps_left: search.steps_left(),
     });
     let premise = step(n - 1, settings.threshold, &settings, measure)?;
-    let no_search = match premise.decision {
-        Decision::Different => None,
-        Decision::Same => Some(NoSearch::Same),
-        Decision::Better => Some(NoSearch::Better),
-        Decision::Unknown => Some(NoSearch::Unknown),
-    };
     let mut out = Bisection {
         commits,
         settings,
         premise,
         steps: Vec::new(),
         first_bad: None,
-        no_search,
     };
-    if out.no_search.is_some() {
+    if out.premise.decision != Decision::Different {
         return Ok(out);
     }
     let regression = out
@@ -218,16 +203,12 @@ pub fn bisect(
         .map_or(settings.threshold, |c| c.estimate);
     let midpoint = midpoint_threshold(settings.threshold, regression);
     while let Some(k) = search.next() {
-        let mut probe = search;
-        probe.record(k, Side::Good);
-        let after_good = probe.steps_left();
-        probe = search;
-        probe.record(k, Side::Bad);
+        // Either answer leaves at most half the candidates (rounded up): one step fewer.
         progress(&Progress {
             commit: k,
             premise: false,
             candidates: search.candidates(),
-            steps_left: after_good.max(probe.steps_left()),
+            steps_left: search.steps_left() - 1,
         });
         let s = step(k, midpoint, &settings, measure)?;
         search.record(k, s.side);
@@ -245,19 +226,19 @@ pub fn midpoint_threshold(threshold: f64, regression: f64) -> f64 {
     threshold.signum() * mid.abs().max(threshold.abs())
 }
 
-/// The sequential decision after `look` rounds with `logs`, against `threshold`.
+/// The sequential decision after `look` rounds with `logs`, against `threshold` (`Unknown`
+/// when the plan or the rounds give none).
 fn decision(
     plan: Option<&Sequential>,
     metric: Metric,
     look: usize,
     logs: &[f64],
     threshold: f64,
-) -> (Option<Decision>, Option<PairedChange>) {
-    let Some(plan) = plan else {
-        return (None, None);
-    };
-    let (d, c) = plan.decide(look, logs, threshold, metric.higher_is_better());
-    (c.map(|_| d), c)
+) -> (Decision, Option<PairedChange>) {
+    match plan {
+        Some(plan) => plan.decide(look, logs, threshold, metric.higher_is_better()),
+        None => (Decision::Unknown, None),
+    }
 }
 
 /// One A/B of commit `k` against the good commit, judged against `threshold`.
@@ -265,31 +246,26 @@ fn step(k: usize, threshold: f64, settings: &Settings, measure: &mut Measure<'_>
     let plan = Sequential::new(settings.rounds.max(1), settings.alpha);
     let m = settings.metric;
     let mut settle = |logs: &[f64]| {
-        matches!(
-            decision(plan.as_ref(), m, logs.len(), logs, threshold).0,
-            Some(Decision::Different | Decision::Same | Decision::Better)
-        )
+        decision(plan.as_ref(), m, logs.len(), logs, threshold).0 != Decision::Unknown
     };
     let (logs, seconds) = measure(k, &mut settle)?;
-    let (d, change) = decision(plan.as_ref(), m, logs.len(), &logs, threshold);
+    let (decision, change) = decision(plan.as_ref(), m, logs.len(), &logs, threshold);
     // The estimate at the plan's last look, when the sequential rule left it undecided: the
     // interval is the plan's, the point estimate the same Hodges-Lehmann one.
     let change =
         change.or_else(|| crate::stats::paired::hodges_lehmann(&logs, 1.0 - settings.alpha));
-    let (side, decided) = match d {
-        Some(Decision::Different) => (Side::Bad, true),
-        Some(Decision::Same | Decision::Better) => (Side::Good, true),
-        Some(Decision::Unknown) | None => {
-            let bad =
-                change.is_some_and(|c| badness(c.estimate, settings.metric) > threshold.abs());
-            (if bad { Side::Bad } else { Side::Good }, false)
+    let side = match decision {
+        Decision::Different => Side::Bad,
+        Decision::Same | Decision::Better => Side::Good,
+        Decision::Unknown if change.is_some_and(|c| badness(c.estimate, m) > threshold.abs()) => {
+            Side::Bad
         }
+        Decision::Unknown => Side::Good,
     };
     Ok(Step {
         commit: k,
         side,
-        decided,
-        decision: d.unwrap_or(Decision::Unknown),
+        decision,
         change,
         ratios: logs.iter().map(|l| l.exp()).collect(),
         threshold,
@@ -382,7 +358,11 @@ mod tests {
                 assert_eq!(b.first_bad, Some(bad), "bad {bad}, seed {seed}: {tested:?}");
                 assert!(tested.len() <= 5, "bad {bad}: {tested:?}");
                 assert_eq!(tested[0], 15, "the premise comes first");
-                assert!(b.all_steps().all(|s| s.decided), "bad {bad}: {:?}", b.steps);
+                assert!(
+                    b.all_steps().all(|s| s.decided()),
+                    "bad {bad}: {:?}",
+                    b.steps
+                );
             }
         }
     }
@@ -394,7 +374,7 @@ mod tests {
             let mut m = lab(99, 1.0, 0.01, 3, &mut tested);
             bisect(commits(8), settings(), &mut m, &mut |_| {}).unwrap()
         };
-        assert_eq!(b.no_search, Some(NoSearch::Same));
+        assert_eq!(b.premise.decision, Decision::Same);
         assert_eq!((b.first_bad, b.steps.len(), tested), (None, 0, vec![7]));
         // Noise far wider than the threshold: the premise cannot be established.
         let mut tested = Vec::new();
@@ -402,7 +382,7 @@ mod tests {
             let mut m = lab(7, 1.02, 0.5, 4, &mut tested);
             bisect(commits(8), settings(), &mut m, &mut |_| {}).unwrap()
         };
-        assert_eq!(b.no_search, Some(NoSearch::Unknown));
+        assert_eq!(b.premise.decision, Decision::Unknown);
     }
 
     #[test]

@@ -107,7 +107,7 @@ pub fn report(d: &Doc<'_>) -> Report {
             .map(|(i, s)| StepOut {
                 commit: s.commit,
                 verdict: verdict(s, i == 0).to_string(),
-                decided: s.decided,
+                decided: s.decided(),
                 change: s.change.and_then(|c| finite(c.estimate)),
                 ci_low: s
                     .change

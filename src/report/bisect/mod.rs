@@ -4,8 +4,9 @@
 pub mod json;
 pub mod text;
 
-use crate::bisect::{Bisection, NoSearch, Side, Step};
+use crate::bisect::{Bisection, Side, Step};
 use crate::report::format::{format_p, format_pct, short_commit};
+use crate::stats::paired::Decision;
 
 /// What a bisection's output shows.
 #[derive(Debug, Clone, Copy)]
@@ -26,7 +27,7 @@ pub fn headline(d: &Doc<'_>) -> String {
     let good = short_commit(&b.commits[0].id);
     let bad = short_commit(&b.commits[b.commits.len() - 1].id);
     let m = b.settings.metric;
-    match (b.first_bad, b.no_search) {
+    match (b.first_bad, b.premise.decision) {
         (Some(k), _) => format!(
             "first bad commit: {} {} ({} {}, {} A/B step(s) over {} commits)",
             b.commits[k].id,
@@ -36,12 +37,12 @@ pub fn headline(d: &Doc<'_>) -> String {
             b.steps.len() + 1,
             b.commits.len()
         ),
-        (None, Some(NoSearch::Same)) => format!(
+        (None, Decision::Same) => format!(
             "nothing to bisect: {} {m} at {bad} (bad) is not worse than at {good} (good) beyond {}",
             d.bench_id,
             format_pct(b.settings.threshold)
         ),
-        (None, Some(NoSearch::Better)) => format!(
+        (None, Decision::Better) => format!(
             "nothing to bisect: {} {m} is better at {bad} (bad) than at {good} (good)",
             d.bench_id
         ),
@@ -75,12 +76,12 @@ pub fn evidence(s: &Step) -> String {
 
 /// A step's verdict in a word or two.
 pub fn verdict(s: &Step, premise: bool) -> &'static str {
-    match (premise, s.side, s.decided) {
+    match (premise, s.side, s.decided()) {
         (true, _, _) => match s.decision {
-            crate::stats::paired::Decision::Different => "regressed",
-            crate::stats::paired::Decision::Same => "unchanged",
-            crate::stats::paired::Decision::Better => "improved",
-            crate::stats::paired::Decision::Unknown => "undecided",
+            Decision::Different => "regressed",
+            Decision::Same => "unchanged",
+            Decision::Better => "improved",
+            Decision::Unknown => "undecided",
         },
         (false, Side::Bad, true) => "bad",
         (false, Side::Good, true) => "good",
