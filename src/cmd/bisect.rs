@@ -2,7 +2,7 @@
 //! same-machine A/B against the good commit's build ([`crate::bisect`]).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use super::{Ctx, note, out, plan, warn};
@@ -31,11 +31,7 @@ pub(super) fn run(ctx: &Ctx, p: plan::Bisect) -> Result<i32> {
         alpha: policy.alpha,
         rounds: p.rounds as usize,
     };
-    let seed = p.seed.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64)
-    });
+    let seed = super::seed_or_clock(p.seed);
     note(&format!(
         "bisecting {} {} over {} commits from {} (good) to {} (bad), seed {seed}",
         p.bench_id,
@@ -67,7 +63,7 @@ pub(super) fn run(ctx: &Ctx, p: plan::Bisect) -> Result<i32> {
             c.summary,
             pr.candidates,
             pr.steps_left,
-            clock(started.elapsed().as_secs()),
+            super::progress::clock(started.elapsed()),
         ))
     };
     let b = bisect::bisect(commits.clone(), settings, &mut measure, &mut progress)?;
@@ -90,10 +86,6 @@ fn exit_code(b: &Bisection) -> i32 {
     } else {
         EXIT_REGRESSION
     }
-}
-
-fn clock(secs: u64) -> String {
-    format!("{}:{:02}", secs / 60, secs % 60)
 }
 
 /// The commits' checkouts and builds, each made once, and the A/B of one against the good.
@@ -217,15 +209,12 @@ impl Lab<'_> {
         let logs = confirm::log_ratios(metric, &id, &m.rounds);
         if logs.is_empty() {
             return Err(Error::Command(format!(
-                "the rounds of commit {} gave no {metric} of {id:?}: see {}",
+                "the rounds of commit {} gave no {metric} of {id:?}: see {} and {}",
                 short_commit(&self.commits[k].id),
-                logs_hint(&pair.current.log_path, &pair.baseline.log_path)
+                pair.current.log_path.display(),
+                pair.baseline.log_path.display()
             )));
         }
         Ok((logs, t0.elapsed().as_secs_f64()))
     }
-}
-
-fn logs_hint(a: &Path, b: &Path) -> String {
-    format!("{} and {}", a.display(), b.display())
 }

@@ -184,14 +184,9 @@ fn selection(
     }
 }
 
-/// The seed of the randomized order: the one asked for, else one drawn from the clock (it is
-/// in the report, so any run can be repeated).
+/// The seed of the randomized order ([`super::seed_or_clock`]).
 fn seed(p: &plan::Check) -> u64 {
-    p.seed.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64)
-    })
+    super::seed_or_clock(p.seed)
 }
 
 /// `check --prepare-only`: the baseline commit's checkout and bench build, nothing measured.

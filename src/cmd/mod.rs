@@ -164,6 +164,16 @@ pub fn note(line: &str) {
     );
 }
 
+/// The seed of a randomized order of paired rounds: the one asked for, else one drawn from the
+/// clock (the output gives it, so any run can be repeated).
+fn seed_or_clock(seed: Option<u64>) -> u64 {
+    seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+    })
+}
+
 fn warn(msg: &str) {
     note(&format!("warning: {msg}"));
 }

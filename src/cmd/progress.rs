@@ -11,7 +11,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use super::note;
 use crate::collect::run::Event;
 
-fn clock(d: Duration) -> String {
+/// A duration as `M:SS`.
+pub(super) fn clock(d: Duration) -> String {
     let s = d.as_secs();
     format!("{}:{:02}", s / 60, s % 60)
 }
