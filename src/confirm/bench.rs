@@ -218,20 +218,9 @@ impl BenchBuild {
         let mut binaries = Vec::new();
         let mut warnings = Vec::new();
         for (name, path, package_dir) in parse_artifacts(&String::from_utf8_lossy(&out.stdout)) {
-            let mut b = BenchBinary {
-                name,
-                path,
-                package_dir,
-                ids: Vec::new(),
-                style: ListStyle::Modern,
-            };
-            match b.list(env) {
-                Ok((ids, style)) => {
-                    b.ids = ids;
-                    b.style = style.unwrap_or(ListStyle::Modern);
-                    binaries.push(b);
-                }
-                Err(e) => warnings.push(format!("bench {} left out of confirmation: {e}", b.name)),
+            match BenchBinary::listed(name.clone(), path, package_dir, env) {
+                Ok(b) => binaries.push(b),
+                Err(e) => warnings.push(format!("bench {name} left out of confirmation: {e}")),
             }
         }
         Ok(BenchBuild {
@@ -296,17 +285,7 @@ impl BenchBuild {
             if !path.is_file() || !k.package_dir.is_dir() {
                 return Ok(None);
             }
-            let mut b = BenchBinary {
-                name: k.name,
-                path,
-                package_dir: k.package_dir,
-                ids: Vec::new(),
-                style: ListStyle::Modern,
-            };
-            let (ids, style) = b.list(env)?;
-            b.ids = ids;
-            b.style = style.unwrap_or(ListStyle::Modern);
-            binaries.push(b);
+            binaries.push(BenchBinary::listed(k.name, path, k.package_dir, env)?);
         }
         Ok(Some(BenchBuild {
             binaries,
@@ -381,6 +360,26 @@ impl BenchBuild {
 }
 
 impl BenchBinary {
+    /// The bench executable at `path` with the benchmarks its `--list` names.
+    fn listed(
+        name: String,
+        path: PathBuf,
+        package_dir: PathBuf,
+        env: &[(String, String)],
+    ) -> Result<BenchBinary> {
+        let mut b = BenchBinary {
+            name,
+            path,
+            package_dir,
+            ids: Vec::new(),
+            style: ListStyle::Modern,
+        };
+        let (ids, style) = b.list(env)?;
+        b.ids = ids;
+        b.style = style.unwrap_or(ListStyle::Modern);
+        Ok(b)
+    }
+
     fn command(&self, env: &[(String, String)]) -> Command {
         let mut cmd = Command::new(&self.path);
         // Cargo runs a bench in its package's directory with the manifest directory set.
