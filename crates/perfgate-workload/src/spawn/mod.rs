@@ -217,10 +217,10 @@ impl Spawn {
 
     /// Spawns the child. The builder is consumed because descriptors given with
     /// [`Stdio::Fd`] are handed over to the child.
-    pub fn spawn(self) -> Result<Child, SpawnError> {
+    #[cfg_attr(not(feature = "metrics"), allow(unused_mut))]
+    pub fn spawn(mut self) -> Result<Child, SpawnError> {
         #[cfg(feature = "metrics")]
-        if let Some(metrics) = &self.metrics {
-            let metrics = metrics.clone();
+        if let Some(metrics) = self.metrics.take() {
             let kind = match self.method {
                 Method::CloneVfork => crate::metrics::SpawnKind::CloneVfork,
                 Method::PosixSpawn => crate::metrics::SpawnKind::PosixSpawn,
