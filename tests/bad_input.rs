@@ -271,20 +271,7 @@ fn names_full_of_markdown_ansi_and_unicode_are_safe() {
         "unicode/日本語 ünïcödé 🚀 µs",
         "ctl/line\nbreak\ttab",
     ];
-    let mk = |seed: u64, scale: f64| {
-        names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| {
-                bench(
-                    n,
-                    samples(seed + i as u64, 30, 1000.0 * scale, 0.01),
-                    None,
-                    None,
-                )
-            })
-            .collect::<Vec<_>>()
-    };
+    let mk = |seed: u64, scale: f64| plain_benches(&names, seed, scale);
     let base = tmp.path().join("base.json");
     let res = tmp.path().join("res.json");
     write(&base, &snapshot(SnapshotKind::Baseline, mk(10, 1.0)));

@@ -6,9 +6,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use common::*;
 use perfgate::baseline::schema::{SnapshotKind, Throughput};
 
@@ -21,18 +18,7 @@ const NAMES: &[&str] = &[
 
 fn write_pair(dir: &std::path::Path) {
     let mk = |kind, seed: u64, scale: f64, gone: bool| {
-        let mut v: Vec<_> = NAMES
-            .iter()
-            .enumerate()
-            .map(|(i, n)| {
-                bench(
-                    n,
-                    samples(seed + i as u64, 30, 1000.0 * scale, 0.01),
-                    None,
-                    None,
-                )
-            })
-            .collect();
+        let mut v = plain_benches(NAMES, seed, scale);
         v.push(bench(
             "pipe/copy",
             samples(seed + 10, 30, 20_000.0, 0.01),
@@ -55,34 +41,6 @@ fn write_pair(dir: &std::path::Path) {
         &dir.join("res.json"),
         &mk(SnapshotKind::Results, 100, 2.0, false),
     );
-}
-
-/// Runs `promtool check metrics` on `text`; `None` when promtool is not on PATH.
-fn promtool(text: &str) -> Option<(bool, String)> {
-    let mut child = match Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-    {
-        Ok(c) => c,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-        Err(e) => panic!("run promtool: {e}"),
-    };
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some((out.status.success(), said))
 }
 
 /// The structure the spec asks of the text, checked without promtool.
@@ -164,15 +122,7 @@ fn compare_writes_openmetrics_that_promtool_accepts() {
     // The missing benchmark has no current value, not a zero.
     assert!(!text.contains("perfgate_current_iterations_per_second{benchmark=\"gone/away\""));
 
-    match promtool(&text) {
-        Some((ok, said)) => assert!(ok, "promtool check metrics rejected it:\n{said}\n{text}"),
-        None if std::env::var_os("CI").is_some() => {
-            panic!("promtool is not on PATH, and CI requires it (.ci/run installs it)")
-        }
-        None => eprintln!(
-            "promtool not on PATH: skipped `promtool check metrics` (the structure was checked)"
-        ),
-    }
+    common::promtool::check(&text);
 }
 
 #[test]

@@ -14,6 +14,8 @@ use perfgate::baseline::schema::{
 use perfgate::stats::rng::Rng;
 use perfgate_recorder::histogram::Histogram;
 
+pub mod promtool;
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -218,6 +220,23 @@ pub fn snapshot(kind: SnapshotKind, mut benchmarks: Vec<Benchmark>) -> Snapshot 
         },
         benchmarks,
     }
+}
+
+/// One benchmark per name, 30 samples of about `1000 x scale` ns each (1% noise, seeds from
+/// `seed` on), with no throughput and no latency.
+pub fn plain_benches(names: &[&str], seed: u64, scale: f64) -> Vec<Benchmark> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            bench(
+                n,
+                samples(seed + i as u64, 30, 1000.0 * scale, 0.01),
+                None,
+                None,
+            )
+        })
+        .collect()
 }
 
 /// Writes a snapshot as perfgate does.
