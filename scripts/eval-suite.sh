@@ -23,6 +23,7 @@
 #
 # Run it when nothing else runs on the machine (and say so, or say what load you added).
 # EVAL_NEIGHBOUR=cpu adds a documented noisy neighbour, one busy thread, for the whole series.
+# EVAL_PIN=N runs the paired rounds on CPU N (`check --pin-cpu N`).
 #
 # Any other crate with criterion benches: EVAL_CRATE=DIR EVAL_VAR=NAME, where the crate's benches
 # read the environment variable NAME as their slowdown; each condition other than aa is then a
@@ -146,6 +147,10 @@ for s in sorted(os.listdir(root)):
     if os.path.exists(load):
         with open(load) as fh:
             print(f"Load: {fh.read().strip()}\n")
+    pin = os.path.join(root, s, "pin")
+    if os.path.exists(pin):
+        with open(pin) as fh:
+            print(f"Pinned: {fh.read().strip()}\n")
     table(os.path.join(root, s))
 PY
 }
@@ -205,6 +210,19 @@ case "${EVAL_NEIGHBOUR:-}" in
         ;;
     *) echo "eval-suite: EVAL_NEIGHBOUR must be empty or cpu" >&2; exit 2 ;;
 esac
+# EVAL_PIN=N: the rounds on CPU N (`check --pin-cpu N`). The set records it, so pinned and
+# unpinned runs are never tallied together.
+if [ -n "${EVAL_PIN:-}" ]; then
+    check_args+=(--pin-cpu "$EVAL_PIN")
+    if [ -e "$raw/$set/pin" ] && [ "$(cat "$raw/$set/pin")" != "check --pin-cpu $EVAL_PIN" ]; then
+        echo "eval-suite: set $set was measured with other pinning ($(cat "$raw/$set/pin"))" >&2
+        exit 2
+    fi
+    echo "check --pin-cpu $EVAL_PIN" >"$raw/$set/pin"
+elif [ -e "$raw/$set/pin" ]; then
+    echo "eval-suite: set $set was measured pinned ($(cat "$raw/$set/pin")); set EVAL_PIN" >&2
+    exit 2
+fi
 if [ -z "$neighbour" ] && [ -e "$raw/$set/load" ]; then
     echo "eval-suite: set $set was measured with a neighbour ($(cat "$raw/$set/load")); set EVAL_NEIGHBOUR=cpu" >&2
     exit 2

@@ -457,6 +457,11 @@ pub struct CheckArgs {
     /// target/perfgate/ab/target, in $CARGO_TARGET_DIR when set).
     #[arg(long, value_name = "DIR")]
     pub ab_target_dir: Option<PathBuf>,
+    /// Run every bench process of the paired rounds on CPU N, both sides alike: a much
+    /// smaller spread between rounds on a small shared machine, at the price of a benchmark's
+    /// threads sharing that CPU (docs/noise.md, "Pinning").
+    #[arg(long, value_name = "N", env = "PERFGATE_PIN_CPU")]
+    pub pin_cpu: Option<usize>,
     #[command(flatten)]
     pub bench: BenchArgs,
 }
@@ -490,6 +495,11 @@ pub struct BisectArgs {
     /// target/perfgate/ab/bisect-target, apart from check's baseline build).
     #[arg(long, value_name = "DIR")]
     pub ab_target_dir: Option<PathBuf>,
+    /// Run every bench process of the paired rounds on CPU N, both sides alike: a much
+    /// smaller spread between rounds on a small shared machine, at the price of a benchmark's
+    /// threads sharing that CPU (docs/noise.md, "Pinning").
+    #[arg(long, value_name = "N", env = "PERFGATE_PIN_CPU")]
+    pub pin_cpu: Option<usize>,
     #[command(flatten)]
     pub bench: BenchArgs,
 }
@@ -622,6 +632,7 @@ impl Cli {
                 current_env: a.current_env,
                 ab: a.ab,
                 ab_target_dir: a.ab_target_dir,
+                pin_cpu: a.pin_cpu,
                 bench: a.bench.into(),
             }),
             Command::Baseline(BaselineCommand::Refresh(a)) => {
@@ -659,6 +670,7 @@ impl Cli {
                 seed: a.seed,
                 json: a.json,
                 ab_target_dir: a.ab_target_dir,
+                pin_cpu: a.pin_cpu,
                 bench: a.bench.into(),
             }),
         };

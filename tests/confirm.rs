@@ -372,7 +372,7 @@ fn rounds_run_one_benchmark_on_criterion_0_3_0_5_and_0_8_with_a_user_filter() {
             tmp.path().join(features).display().to_string(),
         )];
         build
-            .run("fixture/sum", &home, &log, &log_path)
+            .run("fixture/sum", &home, &|_| None, &log, &log_path)
             .unwrap_or_else(|e| {
                 panic!(
                     "{features}: {e}\n{}",

@@ -185,6 +185,7 @@ impl Lab<'_> {
             baseline: self.side(good_build, &good_co, "bisect-good")?,
             current: self.side(step_build, &step_co, "bisect-step")?,
             testbed: self.p.bench.testbed.clone(),
+            pin_cpu: self.p.pin_cpu,
         };
         self.steps += 1;
         let plan = Plan {

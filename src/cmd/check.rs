@@ -439,8 +439,9 @@ fn build_pair(
             p.current_env.clone(),
         )?,
         testbed: p.bench.testbed.clone(),
+        pin_cpu: p.pin_cpu,
     };
-    let build_notes: Vec<String> = pair
+    let mut build_notes: Vec<String> = pair
         .baseline
         .build
         .warnings
@@ -454,5 +455,10 @@ fn build_pair(
                 .map(|w| format!("current build: {w}")),
         )
         .collect();
+    if let Some(cpu) = p.pin_cpu {
+        build_notes.push(format!(
+            "the paired rounds ran on CPU {cpu} (--pin-cpu), both builds alike"
+        ));
+    }
     Ok((pair, build_notes, seconds))
 }

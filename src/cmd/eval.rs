@@ -67,6 +67,7 @@ pub(super) fn run(ctx: &Ctx, p: plan::EvalNoise) -> Result<i32> {
             baseline: SideRuns::new(b.clone(), ctx.cwd(), &dir.join("confirm-base"), Vec::new())?,
             current: SideRuns::new(b, ctx.cwd(), &dir.join("confirm-variant"), v.env.clone())?,
             testbed: None,
+            pin_cpu: None,
         };
         let plan = crate::confirm::rounds::Plan {
             rounds: rounds as usize,

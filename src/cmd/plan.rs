@@ -126,6 +126,8 @@ pub struct Check {
     pub ab: Option<String>,
     /// The target directory of the baseline commit's build (default: the layout's).
     pub ab_target_dir: Option<PathBuf>,
+    /// The CPU the paired rounds' bench processes run on.
+    pub pin_cpu: Option<usize>,
     /// How to run the suite.
     pub bench: Bench,
 }
@@ -241,6 +243,8 @@ pub struct Bisect {
     pub json: Option<PathBuf>,
     /// The target directory of the commits' builds (default: the layout's A/B target).
     pub ab_target_dir: Option<PathBuf>,
+    /// The CPU the paired rounds' bench processes run on.
+    pub pin_cpu: Option<usize>,
     /// How to build and run the benches.
     pub bench: Bench,
 }

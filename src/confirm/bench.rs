@@ -316,6 +316,32 @@ impl BenchBuild {
         Ok(ids)
     }
 
+    /// The bytes a run of `b` with `extra_env` puts on the new process's stack before its
+    /// first instruction: the strings of its path, arguments and environment (this process's,
+    /// with the build's and `extra_env` on top), and a pointer to each. Arguments are counted
+    /// without the benchmark filter, which is the same on both sides of a pair.
+    pub fn footprint(&self, b: &BenchBinary, extra_env: &[(String, String)]) -> usize {
+        let mut env: std::collections::BTreeMap<std::ffi::OsString, std::ffi::OsString> =
+            std::env::vars_os().collect();
+        env.insert("CARGO_MANIFEST_DIR".into(), b.package_dir.clone().into());
+        for (k, v) in self.env.iter().chain(extra_env) {
+            env.insert(k.into(), v.into());
+        }
+        env.remove(std::ffi::OsStr::new(PAD_ENV));
+        const POINTER: usize = std::mem::size_of::<usize>();
+        let path = b.path.as_os_str().len() + 1;
+        let args: usize = round_harness_args(&self.harness_args, b.style)
+            .iter()
+            .map(|a| a.len() + 1 + POINTER)
+            .sum();
+        let vars: usize = env
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 2 + POINTER)
+            .sum();
+        // The path twice: as the program name the kernel records and as argv[0].
+        2 * path + POINTER + "--bench".len() + 1 + POINTER + args + vars
+    }
+
     /// The binaries that hold benchmark `id`.
     pub fn holding<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a BenchBinary> + 'a {
         self.binaries
@@ -325,10 +351,14 @@ impl BenchBuild {
 
     /// Runs exactly benchmark `id` once in every binary that holds it, with `extra_env` on top
     /// of the build's environment, appending the output to `log`.
+    ///
+    /// `pad` gives, per binary, how many bytes of [`PAD_ENV`] to add: a paired run makes the
+    /// two sides' process start-up images the same size with it ([`BuildPair`]).
     pub fn run(
         &self,
         id: &str,
         extra_env: &[(String, String)],
+        pad: &dyn Fn(&BenchBinary) -> Option<usize>,
         log: &File,
         log_path: &Path,
     ) -> Result<()> {
@@ -336,9 +366,12 @@ impl BenchBuild {
         for b in self.holding(id) {
             let err = log.try_clone().map_err(|e| Error::io(log_path, e))?;
             let out = log.try_clone().map_err(|e| Error::io(log_path, e))?;
-            let status = b
-                .command(&self.env)
-                .envs(extra_env.iter().map(|(k, v)| (k, v)))
+            let mut cmd = b.command(&self.env);
+            cmd.envs(extra_env.iter().map(|(k, v)| (k, v)));
+            if let Some(n) = pad(b) {
+                cmd.env(PAD_ENV, "x".repeat(n));
+            }
+            let status = cmd
                 .arg("--bench")
                 .args(round_harness_args(&self.harness_args, b.style))
                 .arg(&filter)
@@ -417,6 +450,10 @@ impl BenchBinary {
     }
 }
 
+/// Padding in a paired run's environment, so that both sides start with the same number of
+/// bytes on the stack ([`BenchBuild::footprint`]).
+pub const PAD_ENV: &str = "PERFGATE_PAD";
+
 /// The manifest of a kept build ([`BenchBuild::keep_in`]).
 const KEPT_MANIFEST: &str = "perfgate-build.json";
 /// Its format's version.
@@ -458,6 +495,9 @@ pub struct SideRuns {
     /// Where the benches' output is appended.
     pub log_path: PathBuf,
     log: Option<File>,
+    /// The build's own executables; each round runs fresh copies of them ([`SideRuns::restage`]).
+    originals: Vec<PathBuf>,
+    stage_dir: PathBuf,
 }
 
 impl SideRuns {
@@ -474,6 +514,7 @@ impl SideRuns {
         }
         let criterion_home = dir.join("criterion");
         std::fs::create_dir_all(&criterion_home).map_err(|e| Error::io(&criterion_home, e))?;
+        let originals = build.binaries.iter().map(|b| b.path.clone()).collect();
         Ok(SideRuns {
             build,
             project_dir: project_dir.to_path_buf(),
@@ -481,19 +522,37 @@ impl SideRuns {
             extra_env,
             log_path: dir.join("bench.log"),
             log: None,
+            originals,
+            stage_dir: dir.join("exe"),
         })
     }
 
-    fn latency_dir(&self) -> PathBuf {
-        self.criterion_home
-            .join(perfgate_recorder::recorder::LATENCY_SUBDIR)
+    /// Replaces the executables this side runs with fresh copies of the build's.
+    ///
+    /// Why: two byte-identical executables at two paths ran 5-10% apart on the pipe benchmarks
+    /// for a whole evaluation run, the same side slower in every round (docs/noise.md). A file's
+    /// pages stay in the page cache, at the same physical addresses, from one run to the next,
+    /// so whatever the placement of a side's code does to the caches, it does in every round:
+    /// a bias that pairing cannot remove. A new copy gets new pages, which turns the placement
+    /// into per-round noise that the paired statistics account for. Copying costs a few
+    /// milliseconds per megabyte.
+    pub fn restage(&mut self) -> Result<()> {
+        std::fs::create_dir_all(&self.stage_dir).map_err(|e| Error::io(&self.stage_dir, e))?;
+        for (b, orig) in self.build.binaries.iter_mut().zip(&self.originals) {
+            let name = orig.file_name().unwrap_or(std::ffi::OsStr::new(&b.name));
+            let staged = self.stage_dir.join(name);
+            // Removed first: writing over a file a finished run mapped would keep its pages.
+            if staged.exists() {
+                std::fs::remove_file(&staged).map_err(|e| Error::io(&staged, e))?;
+            }
+            std::fs::copy(orig, &staged).map_err(|e| Error::io(&staged, e))?;
+            b.path = staged;
+        }
+        Ok(())
     }
 
-    fn run(&mut self, id: &str) -> Result<()> {
-        if self.log.is_none() {
-            let f = File::create(&self.log_path).map_err(|e| Error::io(&self.log_path, e))?;
-            self.log = Some(f);
-        }
+    /// The environment of this side's runs, on top of the build's.
+    fn run_env(&self) -> Vec<(String, String)> {
         let mut env = vec![
             (
                 "CRITERION_HOME".to_string(),
@@ -506,8 +565,38 @@ impl SideRuns {
             (PROFILE_ENV.to_string(), CONFIRM_PROFILE.to_string()),
         ];
         env.extend(self.extra_env.iter().cloned());
+        env
+    }
+
+    /// [`BenchBuild::footprint`] of this side's run of its binary `name`.
+    fn footprint(&self, name: &str) -> Option<usize> {
+        let env = self.run_env();
+        self.build
+            .binaries
+            .iter()
+            .find(|b| b.name == name)
+            .map(|b| self.build.footprint(b, &env))
+    }
+
+    fn latency_dir(&self) -> PathBuf {
+        self.criterion_home
+            .join(perfgate_recorder::recorder::LATENCY_SUBDIR)
+    }
+
+    /// Runs `id`, padding the environment of each binary to `pad_to(binary)` bytes of
+    /// footprint when it says so.
+    fn run(&mut self, id: &str, pad_to: &dyn Fn(&str) -> Option<usize>) -> Result<()> {
+        if self.log.is_none() {
+            let f = File::create(&self.log_path).map_err(|e| Error::io(&self.log_path, e))?;
+            self.log = Some(f);
+        }
+        let env = self.run_env();
+        let pad = |b: &BenchBinary| {
+            let want = pad_to(&b.name)?;
+            Some(want.saturating_sub(self.build.footprint(b, &env)))
+        };
         let log = self.log.as_ref().expect("opened above");
-        self.build.run(id, &env, log, &self.log_path)
+        self.build.run(id, &env, &pad, log, &self.log_path)
     }
 
     fn collect(&self, since: SystemTime, testbed: Option<&str>) -> Result<Snapshot> {
@@ -533,9 +622,30 @@ pub struct BuildPair {
     pub current: SideRuns,
     /// The testbed name recorded in the collected results.
     pub testbed: Option<String>,
+    /// The CPU every bench process of the rounds runs on (`--pin-cpu`), if any.
+    pub pin_cpu: Option<usize>,
 }
 
 impl BuildPair {
+    /// For each binary of `side` that holds `id`, the footprint both sides' runs of it are
+    /// padded to: the larger of the two.
+    fn pad_targets(&self, side: Side, id: &str) -> Vec<(String, usize)> {
+        let runs = match side {
+            Side::Baseline => &self.baseline,
+            Side::Current => &self.current,
+        };
+        runs.build
+            .holding(id)
+            .filter_map(|b| {
+                let both = self
+                    .baseline
+                    .footprint(&b.name)?
+                    .max(self.current.footprint(&b.name)?);
+                Some((b.name.clone(), both))
+            })
+            .collect()
+    }
+
     fn side(&mut self, side: Side) -> &mut SideRuns {
         match side {
             Side::Baseline => &mut self.baseline,
@@ -553,8 +663,24 @@ impl PairedRunner for BuildPair {
         s.build.holding(id).next().is_some()
     }
 
+    fn begin_round(&mut self) -> Result<()> {
+        self.baseline.restage()?;
+        self.current.restage()
+    }
+
+    /// Runs `id` on `side` with the environment padded so that both sides' runs of a binary
+    /// start with the same stack footprint: the sides differ in paths (a checkout and the work
+    /// tree, each side's output directory) and in the build's variables, and the length of the
+    /// environment moves the stack, which alone can change a benchmark's speed (Mytkowicz et
+    /// al., "Producing wrong data without doing anything obviously wrong!", ASPLOS 2009).
     fn run(&mut self, side: Side, id: &str) -> Result<()> {
-        self.side(side).run(id)
+        let targets = self.pad_targets(side, id);
+        let pad_to = |name: &str| targets.iter().find(|(n, _)| n == name).map(|t| t.1);
+        let _pinned = self.pin_cpu.map(super::affinity::Pinned::to).transpose()?;
+        match side {
+            Side::Baseline => self.baseline.run(id, &pad_to),
+            Side::Current => self.current.run(id, &pad_to),
+        }
     }
 
     fn collect(&mut self, side: Side, since: SystemTime) -> Result<Snapshot> {
@@ -648,6 +774,77 @@ not json at all
                 "--nresamples",
                 "1000"
             ]
+        );
+    }
+
+    fn build_at(exe: &Path, env: Vec<(String, String)>) -> BenchBuild {
+        BenchBuild {
+            binaries: vec![BenchBinary {
+                name: "pipe".into(),
+                path: exe.to_path_buf(),
+                package_dir: exe.parent().unwrap().to_path_buf(),
+                ids: vec!["pipe/copy/4096".into()],
+                style: ListStyle::Modern,
+            }],
+            harness_args: Vec::new(),
+            env,
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn both_sides_start_with_the_same_footprint_and_fresh_executables() {
+        let tmp = tempfile::tempdir().unwrap();
+        let short = tmp.path().join("a");
+        let long = tmp.path().join("a-much-longer-checkout-directory");
+        for d in [&short, &long] {
+            std::fs::create_dir_all(d).unwrap();
+            std::fs::write(d.join("pipe-0123"), b"#!/bin/sh\n").unwrap();
+        }
+        let mut pair = BuildPair {
+            baseline: SideRuns::new(
+                build_at(
+                    &long.join("pipe-0123"),
+                    vec![("CARGO_TARGET_DIR".into(), "/somewhere/target".into())],
+                ),
+                &long,
+                &tmp.path().join("confirm-base"),
+                Vec::new(),
+            )
+            .unwrap(),
+            current: SideRuns::new(
+                build_at(&short.join("pipe-0123"), Vec::new()),
+                &short,
+                &tmp.path().join("confirm-current"),
+                vec![("SLOWDOWN".into(), "1.5".into())],
+            )
+            .unwrap(),
+            testbed: None,
+            pin_cpu: None,
+        };
+        pair.begin_round().unwrap();
+        let staged = pair.baseline.build.binaries[0].path.clone();
+        assert!(
+            staged.starts_with(tmp.path().join("confirm-base/exe")),
+            "{staged:?}"
+        );
+        assert_eq!(std::fs::read(&staged).unwrap(), b"#!/bin/sh\n");
+        let id = "pipe/copy/4096";
+        let target = pair.pad_targets(Side::Baseline, id);
+        assert_eq!(target, pair.pad_targets(Side::Current, id));
+        let own = |s: &SideRuns| s.footprint("pipe").unwrap();
+        let (b, c) = (own(&pair.baseline), own(&pair.current));
+        assert_ne!(b, c, "the sides differ before padding");
+        assert_eq!(target[0].1, b.max(c));
+        // A byte of padding is a byte of footprint, so the padded sides are equal.
+        let padded = |s: &SideRuns, n: usize| {
+            let mut env = s.run_env();
+            env.push(("PERFGATE_PAD_PROBE".into(), "x".repeat(n)));
+            s.build.footprint(&s.build.binaries[0], &env)
+        };
+        assert_eq!(
+            padded(&pair.baseline, target[0].1 - b),
+            padded(&pair.current, target[0].1 - c)
         );
     }
 

@@ -21,6 +21,7 @@
 //! widened for noise, since pairing cancels the drift between runs; the policy (threshold,
 //! alpha) is the one the comparison resolved for the benchmark.
 
+pub mod affinity;
 pub mod bench;
 pub mod rounds;
 pub mod worktree;

@@ -29,6 +29,10 @@ pub enum Side {
 pub trait PairedRunner {
     /// Whether `side`'s build has benchmark `id`.
     fn has(&self, side: Side, id: &str) -> bool;
+    /// Called before each round (e.g. to give the round fresh copies of the executables).
+    fn begin_round(&mut self) -> Result<()> {
+        Ok(())
+    }
     /// Runs benchmark `id` once on `side`.
     fn run(&mut self, side: Side, id: &str) -> Result<()>;
     /// The results `side` wrote since `since`.
@@ -227,6 +231,7 @@ fn one_round(
 ) -> Result<((Snapshot, Snapshot), u32)> {
     // File times come from the kernel's coarse clock, which can lag the precise clock by a
     // tick or two.
+    runner.begin_round()?;
     let since = SystemTime::now() - Duration::from_millis(50);
     let mut pairs = 0;
     for (k, sides) in order(seed, round, ids.len()) {
