@@ -136,7 +136,7 @@ impl<T: Copy> PerMetric<T> {
 }
 
 /// The unit of a compared value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Unit {
     /// Nanoseconds (latency percentiles).
     Nanos,
@@ -169,7 +169,7 @@ impl Unit {
 }
 
 /// The verdict of one comparison row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Significantly worse, by more than the threshold.

@@ -13,13 +13,15 @@ pub mod noise;
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use crate::baseline::schema::{Benchmark, Snapshot};
 use crate::config::{Config, OnInconclusive, OnMissing, Policy};
 use crate::stats::{self, Change, rng::seed_from};
 pub use crate::vocab::{Metric, Unit, Verdict};
 
 /// One benchmark and metric.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Row {
     /// Criterion's full id.
     pub benchmark: String,
@@ -61,7 +63,7 @@ pub struct Row {
 }
 
 /// The outcome of re-measuring a candidate row in paired rounds.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Remeasure {
     /// Re-judged on the paired rounds: the row's verdict, change and threshold are now those
     /// of the rounds.
@@ -71,7 +73,7 @@ pub enum Remeasure {
 }
 
 /// How a row's verdict was re-judged on paired rounds.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Confirmation {
     /// Paired rounds measured.
     pub rounds: usize,
@@ -92,7 +94,7 @@ pub struct Confirmation {
 
 /// Fresh paired rounds of a benchmark the sequential rounds called regressed, judged on their
 /// own (`crate::stats::paired::Sequential::replicate`): the row fails only when they confirm it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Replication {
     /// The metric's ratio `current / baseline` in each replication round.
     pub ratios: Vec<f64>,
@@ -113,7 +115,7 @@ impl Row {
 }
 
 /// Verdict counts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     /// Rows that fail the build.
     pub failing: usize,
@@ -134,7 +136,7 @@ pub struct Counts {
 }
 
 /// The result of a comparison.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
     /// Where the baseline came from (a path, or `ref:path`).
     pub baseline_source: String,
@@ -176,7 +178,7 @@ pub struct Comparison {
 }
 
 /// How the paired rounds of a same-machine A/B were run.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AbRun {
     /// The seed of the randomized order of sides and benchmarks.
     pub seed: u64,

@@ -102,7 +102,7 @@ struct RawConfig {
 /// Everything a benchmark's verdict depends on, resolved once per benchmark (the defaults,
 /// then every matching `[[benchmark]]` override in file order) and handed to the comparison
 /// and the confirmation as one value.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 pub struct Policy {
     /// Metrics that can fail the build.
     pub gate: Vec<Metric>,

@@ -30,7 +30,7 @@ pub const TIMER_RESOLUTION_NS: f64 = 1.0;
 
 /// A relative change (`current / baseline - 1` of the metric's own value) with its interval
 /// and the p-value of the hypothesis "no change".
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Change {
     /// Point estimate.
     pub estimate: f64,
