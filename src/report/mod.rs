@@ -10,6 +10,7 @@ pub mod github;
 pub mod history;
 pub mod json;
 pub mod markdown;
+pub mod markup;
 pub mod openmetrics;
 pub mod prose;
 pub mod refresh;
