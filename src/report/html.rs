@@ -38,6 +38,8 @@ use perfgate_recorder::histogram::bucket_width;
 const WIDTH: u32 = 720;
 /// Height of the distribution and ratio charts.
 const HEIGHT: u32 = 240;
+/// The axes' labels: a size that stays readable when a browser scales the image down.
+const LABELS: (&str, u32) = ("sans-serif", 14);
 /// Bars of a distribution chart.
 const BINS: usize = 40;
 
@@ -57,7 +59,7 @@ pub struct Sides<'a> {
 }
 
 /// The style of the page: inline, since nothing may be loaded from elsewhere.
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;max-width:80em}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}th{background:#f4f4f4}.fail{color:#b00;font-weight:bold}.warn{color:#a60}.good{color:#070}code{font-size:.95em}section{margin:2em 0;border-top:2px solid #ddd}section.failing{border-top-color:#b00}figure{margin:.8em 0}figcaption{font-size:.9em;color:#555}img{border:1px solid #eee;max-width:100%;height:auto}.note{background:#f6f8fa;padding:.4em .8em}";
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;max-width:80em}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}th{background:#f4f4f4}.fail{color:#b00;font-weight:bold}.warn{color:#a60}.good{color:#070}code{font-size:.95em}section{margin:2em 0;border-top:2px solid #ddd}section.failing{border-top-color:#b00}figure{margin:.8em 0}figcaption{font-size:.9em;color:#555}img{border:1px solid #eee;max-width:100%;height:auto}td.reason{min-width:18em}.note{background:#f6f8fa;padding:.4em .8em}";
 
 /// Renders the page (ends with a newline).
 pub fn render(c: &Comparison, sides: Sides<'_>) -> String {
@@ -203,7 +205,7 @@ fn section(
             _ => "-".to_string(),
         };
         out.push_str(&format!(
-            "<tr><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"reason\">{}</td></tr>\n",
             r.metric.map_or("-", |m| m.name()),
             class(r),
             e(&verdict_label(r)),
@@ -298,7 +300,7 @@ fn draw_error<E: std::error::Error + Send + Sync>(
 /// The changes of `rows` (each with a change and a threshold) with their intervals, against
 /// the threshold band, one line per metric.
 fn change_chart(rows: &[&Row]) -> Chart {
-    let height = 60 + 44 * rows.len() as u32;
+    let height = 70 + 48 * rows.len() as u32;
     let mut lo: f64 = 0.0;
     let mut hi: f64 = 0.0;
     for r in rows {
@@ -320,8 +322,8 @@ fn change_chart(rows: &[&Row]) -> Chart {
         root.fill(&WHITE).map_err(draw_error)?;
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
-            .x_label_area_size(28)
-            .y_label_area_size(80)
+            .x_label_area_size(32)
+            .y_label_area_size(100)
             .build_cartesian_2d(lo..hi, -0.5..n as f64 - 0.5)
             .map_err(draw_error)?;
         let names: Vec<&str> = rows
@@ -330,6 +332,8 @@ fn change_chart(rows: &[&Row]) -> Chart {
             .collect();
         chart
             .configure_mesh()
+            .label_style(LABELS)
+            .max_light_lines(4)
             .disable_y_mesh()
             .light_line_style(RGBColor(235, 235, 235))
             .x_labels(8)
@@ -554,12 +558,14 @@ fn bars_chart(
         root.fill(&WHITE).map_err(draw_error)?;
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
-            .x_label_area_size(28)
-            .y_label_area_size(56)
+            .x_label_area_size(32)
+            .y_label_area_size(64)
             .build_cartesian_2d(lo..hi, 0.0..top)
             .map_err(draw_error)?;
         chart
             .configure_mesh()
+            .label_style(LABELS)
+            .max_light_lines(4)
             .light_line_style(RGBColor(235, 235, 235))
             .x_labels(8)
             .y_labels(5)
@@ -615,12 +621,14 @@ fn ratio_chart(conf: &Confirmation, threshold: Option<f64>) -> Chart {
         root.fill(&WHITE).map_err(draw_error)?;
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
-            .x_label_area_size(28)
-            .y_label_area_size(56)
+            .x_label_area_size(32)
+            .y_label_area_size(64)
             .build_cartesian_2d(0.5..n + 0.5, lo..hi)
             .map_err(draw_error)?;
         chart
             .configure_mesh()
+            .label_style(LABELS)
+            .max_light_lines(4)
             .light_line_style(RGBColor(235, 235, 235))
             .x_labels((n as usize).min(12))
             .y_labels(6)
@@ -650,4 +658,82 @@ fn ratio_chart(conf: &Confirmation, threshold: Option<f64>) -> Chart {
         root.present().map_err(draw_error)?;
     }
     Ok((svg, HEIGHT))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{bench, snapshot};
+
+    fn compared(base: &Snapshot, cur: &Snapshot) -> Comparison {
+        crate::compare::compare(
+            base,
+            cur,
+            &crate::config::Config::default_config(),
+            &crate::compare::Sources {
+                baseline: "b".into(),
+                results: "r".into(),
+            },
+        )
+    }
+
+    #[test]
+    fn failing_benchmarks_come_first_whatever_their_names() {
+        let base = snapshot(
+            "x",
+            vec![
+                bench("a/steady", vec![100.0, 101.0, 99.0, 100.0]),
+                bench("z/slower", vec![100.0, 101.0, 99.0, 100.0]),
+            ],
+        );
+        let cur = snapshot(
+            "y",
+            vec![
+                bench("a/steady", vec![100.0, 101.0, 99.0, 100.0]),
+                bench("z/slower", vec![200.0, 202.0, 198.0, 200.0]),
+            ],
+        );
+        let c = compared(&base, &cur);
+        let g = groups(&c);
+        assert_eq!(g[0].name, "z/slower");
+        assert!(g[0].failing && !g[1].failing);
+        let page = render(
+            &c,
+            Sides {
+                baseline: &base,
+                current: &cur,
+            },
+        );
+        let slower = page.find("<h2><code>z/slower</code>").unwrap();
+        let steady = page.find("<h2><code>a/steady</code>").unwrap();
+        assert!(slower < steady);
+    }
+
+    #[test]
+    fn a_one_sided_distribution_says_which_side_it_has() {
+        assert_eq!(
+            which(Some(3), None, "samples"),
+            "baseline only (blue, 3 samples): not in these results"
+        );
+        assert_eq!(
+            which(None, Some(5), "operations"),
+            "current only (orange, 5 operations): not in the baseline"
+        );
+    }
+
+    #[test]
+    fn degenerate_distributions_draw_or_say_why_never_panic() {
+        // One value on both sides: a zero-width range is widened.
+        let same = [(100.0, 100.0, 1.0)];
+        assert!(bars_chart(&same, &same, false, true, true).is_ok());
+        assert!(bars_chart(&same, &[], true, true, false).is_ok());
+        // Nothing at all.
+        assert!(bars_chart(&[], &[], false, true, true).is_err());
+        // A benchmark without samples on either side has no chart, and the page says so.
+        let mut empty = bench("e", vec![1.0]);
+        empty.samples.per_iter_ns.clear();
+        let (chart, caption) = distribution(Some(&empty), Some(&empty));
+        assert!(chart.is_none());
+        assert_eq!(caption, "No samples recorded on either side.");
+    }
 }
