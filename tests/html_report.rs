@@ -123,10 +123,28 @@ fn check_writes_the_html_report_beside_another_format() {
     assert!(section(&page, FAILING).contains("class=\"failing\""));
 }
 
+/// The browsers tried, in order: Debian's `chromium`, the name Ubuntu and GitHub's runner
+/// images also have, and Google's build.
+const BROWSERS: &[&str] = &["chromium", "chromium-browser", "google-chrome"];
+
 /// Runs headless Chromium on `page` with `args`; `None` (after a note) when it is not
 /// installed and `CI` is not set.
 fn chromium(profile: &Path, page: &Path, args: &[&str]) -> Option<std::process::Output> {
-    let run = Command::new("chromium")
+    let browser = BROWSERS.iter().find(|b| {
+        Command::new(b)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    let Some(browser) = browser else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set and none of {BROWSERS:?} is on PATH (.ci/install-chromium)"
+        );
+        eprintln!("note: chromium not on PATH; skipping the browser test");
+        return None;
+    };
+    let out = Command::new(browser)
         .args([
             "--headless",
             "--no-sandbox",
@@ -140,19 +158,9 @@ fn chromium(profile: &Path, page: &Path, args: &[&str]) -> Option<std::process::
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(args)
         .arg(format!("file://{}", page.display()))
-        .output();
-    match run {
-        Ok(out) => Some(out),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI is set and chromium is not on PATH (.ci/install-chromium)"
-            );
-            eprintln!("note: chromium not on PATH; skipping the browser test");
-            None
-        }
-        Err(e) => panic!("chromium: {e}"),
-    }
+        .output()
+        .unwrap_or_else(|e| panic!("{browser}: {e}"));
+    Some(out)
 }
 
 /// The console messages Chromium logged (`--enable-logging=stderr` writes each as a
@@ -224,6 +232,23 @@ fn chromium_renders_the_page_with_the_failing_benchmarks_charts() {
         console.join("\n")
     );
     check_screenshot(&shot);
+
+    // The console check sees what it should: a page that logs an error is caught.
+    let noisy = tmp.path().join("noisy.html");
+    std::fs::write(
+        &noisy,
+        "<!DOCTYPE html><title>x</title><script>console.error('perfgate probe')</script>",
+    )
+    .unwrap();
+    let run = chromium(&tmp.path().join("profile"), &noisy, &["--dump-dom"])
+        .expect("chromium ran once already");
+    let log = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        console_messages(&log)
+            .iter()
+            .any(|l| l.contains("perfgate probe")),
+        "a console error went unseen: Chromium's log format changed?\n{log}"
+    );
 
     // The failing benchmark's chart images in the rendered DOM, every one decoded.
     let page = std::fs::read_to_string(&report).unwrap();
