@@ -21,15 +21,7 @@ pub(super) fn run(ctx: &Ctx, p: plan::Compare) -> Result<i32> {
     };
     warn_profile_mismatch(&base, &current);
     let cmp = compare::compare(&base, &current, &ctx.config, &sources);
-    report_comparison(
-        ctx,
-        &cmp,
-        Sides {
-            baseline: &base,
-            current: &current,
-        },
-        &p.outputs,
-    )
+    report_comparison(ctx, &cmp, Sides::new(&base, &current), &p.outputs)
 }
 
 /// How a results file is named in reports: as the user gave it, else the default's path.

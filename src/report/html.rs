@@ -58,6 +58,13 @@ pub struct Sides<'a> {
     pub current: &'a Snapshot,
 }
 
+impl<'a> Sides<'a> {
+    /// The baseline and the current results of a comparison.
+    pub fn new(baseline: &'a Snapshot, current: &'a Snapshot) -> Self {
+        Sides { baseline, current }
+    }
+}
+
 /// The style of the page: inline, since nothing may be loaded from elsewhere.
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;max-width:80em}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}th{background:#f4f4f4}.fail{color:#b00;font-weight:bold}.warn{color:#a60}.good{color:#070}code{font-size:.95em}section{margin:2em 0;border-top:2px solid #ddd}section.failing{border-top-color:#b00}figure{margin:.8em 0}figcaption{font-size:.9em;color:#555}img{border:1px solid #eee;max-width:100%;height:auto}td.reason{min-width:18em}.note{background:#f6f8fa;padding:.4em .8em}";
 
