@@ -57,6 +57,9 @@ pub enum FormatArg {
     /// collector).
     #[value(name = "openmetrics")]
     OpenMetrics,
+    /// A self-contained HTML page with charts of every benchmark's distributions and change
+    /// (opens offline; for a CI artifact).
+    Html,
 }
 
 impl From<FormatArg> for Format {
@@ -66,6 +69,7 @@ impl From<FormatArg> for Format {
             FormatArg::Json => Format::Json,
             FormatArg::Markdown => Format::Markdown,
             FormatArg::OpenMetrics => Format::OpenMetrics,
+            FormatArg::Html => Format::Html,
         }
     }
 }
@@ -339,6 +343,9 @@ pub struct ReportFiles {
     /// Also write the OpenMetrics report to FILE.
     #[arg(long, value_name = "FILE")]
     pub openmetrics: Option<PathBuf>,
+    /// Also write the HTML report (one self-contained page with charts) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Also write the terminal report (without colours) to FILE.
     #[arg(long, value_name = "FILE")]
     pub table: Option<PathBuf>,
@@ -354,6 +361,7 @@ impl ReportFiles {
             (Format::Json, self.json),
             (Format::Markdown, self.markdown),
             (Format::OpenMetrics, self.openmetrics),
+            (Format::Html, self.html),
             (Format::Table, self.table),
         ]
         .into_iter()

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use perfgate::baseline::schema::{Benchmark, Noise, SnapshotKind, Throughput};
+use perfgate::baseline::schema::{Benchmark, Noise, Snapshot, SnapshotKind, Throughput};
 use perfgate::compare::{Comparison, Sources, compare};
 use perfgate::config::Config;
 use perfgate::report::table::TableOptions;
@@ -22,6 +22,17 @@ fn with_noise(mut b: Benchmark, throughput: f64) -> Benchmark {
 }
 
 fn comparison(mismatch: bool) -> Comparison {
+    let (base, cur) = sides(mismatch);
+    let sources = Sources {
+        baseline: "baselines/test-bed.json".into(),
+        results: "target/perfgate/results.json".into(),
+    };
+    compare(&base, &cur, &Config::default_config(), &sources)
+}
+
+/// The baseline and results of [`comparison`]: every verdict, latency histograms on one
+/// benchmark.
+fn sides(mismatch: bool) -> (Snapshot, Snapshot) {
     let base = snapshot(
         SnapshotKind::Baseline,
         vec![
@@ -87,11 +98,7 @@ fn comparison(mismatch: bool) -> Comparison {
         cur.machine.cpu_model = "Other CPU".into();
         cur.testbed = "other-bed".into();
     }
-    let sources = Sources {
-        baseline: "baselines/test-bed.json".into(),
-        results: "target/perfgate/results.json".into(),
-    };
-    compare(&base, &cur, &Config::default_config(), &sources)
+    (base, cur)
 }
 
 /// The full table of every row (`--verbose`).
@@ -342,8 +349,8 @@ fn markdown_escapes_hostile_benchmark_names() {
     insta::assert_snapshot!(text);
 }
 
-#[test]
-fn table_after_confirmation() {
+/// [`comparison`] after six paired rounds of its regressed benchmark and a replication.
+fn confirmed() -> Comparison {
     let mut c = comparison(false);
     // Six paired rounds: the baseline commit's build and the current build of the regressed
     // benchmark, with the machine drifting between rounds.
@@ -381,6 +388,12 @@ fn table_after_confirmation() {
     let ids = perfgate::confirm::candidates(&c);
     assert_eq!(ids, ["noisy/thing", "spawn/true/posix_spawn"]);
     perfgate::confirm::apply(&mut c, &ids[1..], &rounds, rounds.len(), &replication);
+    c
+}
+
+#[test]
+fn table_after_confirmation() {
+    let c = confirmed();
     let text = perfgate::report::table::render(&c, VERBOSE);
     assert!(text.contains("confirmed in 6 paired rounds"), "{text}");
     insta::assert_snapshot!(text);
@@ -510,4 +523,114 @@ fn bisect_text_and_json() {
         "an unbounded interval has no ends"
     );
     insta::assert_snapshot!("bisect_json", j);
+}
+
+/// The HTML page with each chart's `data:` URI replaced by its length: the page's text and
+/// structure are reviewed in the snapshot, the charts (hundreds of kilobytes of SVG) are
+/// checked to be whole SVG documents here.
+fn html_without_charts(page: &str) -> String {
+    const URI: &str = "src=\"data:image/svg+xml;charset=utf-8,";
+    let mut out = String::new();
+    let mut rest = page;
+    while let Some(at) = rest.find(URI) {
+        out.push_str(&rest[..at]);
+        let body = &rest[at + URI.len()..];
+        let end = body.find('"').expect("a closed data URI");
+        let svg = &body[..end];
+        assert!(
+            svg.starts_with("%3Csvg") && svg.ends_with("%3C/svg%3E%0A"),
+            "{svg}"
+        );
+        out.push_str("src=\"data:image/svg+xml,(chart)");
+        rest = &body[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn html(c: &Comparison, (base, cur): &(Snapshot, Snapshot)) -> String {
+    perfgate::report::html::render(
+        c,
+        perfgate::report::html::Sides {
+            baseline: base,
+            current: cur,
+        },
+    )
+}
+
+#[test]
+fn html_report() {
+    let page = html(&comparison(false), &sides(false));
+    // Self-contained: nothing to fetch, nothing to run.
+    for bad in [
+        "<script",
+        "<link",
+        "src=\"http",
+        "<iframe",
+        "@import",
+        "url(",
+    ] {
+        assert!(!page.contains(bad), "{bad}");
+    }
+    // The failing benchmarks come first: spawn (regressed) and gone/away (missing).
+    let first = page.find("<section").unwrap();
+    assert!(
+        page[first..].starts_with("<section id=\"b-0\" class=\"failing\">"),
+        "{}",
+        &page[first..first + 200]
+    );
+    // A latency histogram for pool/roundtrip, per-iteration samples for the others.
+    assert!(page.contains("Per-operation latency (log scale)"));
+    assert!(page.contains("Per-iteration sample times"));
+    insta::assert_snapshot!(html_without_charts(&page));
+}
+
+#[test]
+fn html_report_after_confirmation() {
+    let c = confirmed();
+    let page = html(&c, &sides(false));
+    // The paired ratios of the re-judged row, rounds and replication.
+    assert!(
+        page.contains(
+            "ratio current / baseline in each of 6 paired round(s), then 12 replication round(s)"
+        ),
+        "{page}"
+    );
+    assert_eq!(page.matches("-rounds-throughput\"").count(), 1);
+    insta::assert_snapshot!(html_without_charts(&page));
+}
+
+#[test]
+fn html_escapes_hostile_benchmark_names() {
+    let names: Vec<String> = HOSTILE
+        .iter()
+        .map(|n| n.to_string())
+        .chain(["<script>alert(1)</script>".to_string()])
+        .collect();
+    let mk = |kind, seed: u64, center: f64| {
+        snapshot(
+            kind,
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| bench(n, samples(seed + i as u64, 30, center, 0.01), None, None))
+                .collect(),
+        )
+    };
+    let base = mk(SnapshotKind::Baseline, 0, 1_000.0);
+    let cur = mk(SnapshotKind::Results, 100, 2_000.0);
+    let sources = Sources {
+        baseline: "baselines/<b>.json".into(),
+        results: "r\"s'.json".into(),
+    };
+    let c = compare(&base, &cur, &Config::default_config(), &sources);
+    let page = html(&c, &(base, cur));
+    // Not one tag of a name survives: every `<` of the page opens a tag of the page itself.
+    for tag in ["<script", "<img src=x", "</details>", "<b>"] {
+        assert!(!page.contains(tag), "{tag} in the page");
+    }
+    assert!(page.contains("<code>&lt;script&gt;alert(1)&lt;/script&gt;</code>"));
+    assert!(page.contains("<code>baselines/&lt;b&gt;.json</code>"));
+    assert!(page.contains("<code>r&quot;s&#39;.json</code>"));
+    insta::assert_snapshot!(html_without_charts(&page));
 }

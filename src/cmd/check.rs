@@ -17,6 +17,7 @@ use crate::confirm::worktree::{self, Checkout};
 use crate::confirm::{self, rounds};
 use crate::error::Result;
 use crate::report::format::short_commit;
+use crate::report::html::Sides;
 
 /// Runs the gate.
 pub(super) fn run(ctx: &Ctx, p: plan::Check) -> Result<i32> {
@@ -67,7 +68,7 @@ pub(super) fn run(ctx: &Ctx, p: plan::Check) -> Result<i32> {
     warn_profile_mismatch(&base, &current);
     let mut cmp = compare::compare(&base, &current, &ctx.config, &sources);
     let Some(selection) = selection(ctx, &mut cmp, p.confirm_rounds, false) else {
-        return report_comparison(ctx, &cmp, &p.outputs);
+        return report_comparison(ctx, &cmp, Sides::new(&base, &current), &p.outputs);
     };
     let Some(reference) = reference else {
         // Said in the report, not only on stderr: the verdicts then rest on a stored
@@ -75,7 +76,7 @@ pub(super) fn run(ctx: &Ctx, p: plan::Check) -> Result<i32> {
         let note = "the baseline records no commit, so nothing can be re-measured against it: the verdicts rest on the comparison with the stored baseline";
         warn(note);
         cmp.notes.push(note.to_string());
-        return report_comparison(ctx, &cmp, &p.outputs);
+        return report_comparison(ctx, &cmp, Sides::new(&base, &current), &p.outputs);
     };
     let seed = seed(&p);
     let outcome = confirm::confirm_candidates(
@@ -88,7 +89,7 @@ pub(super) fn run(ctx: &Ctx, p: plan::Check) -> Result<i32> {
             paired_rounds(ctx, &p, &checkout, ids, seed, settled)
         },
     );
-    finish(ctx, cmp, outcome, &p.outputs)
+    finish(ctx, cmp, Sides::new(&base, &current), outcome, &p.outputs)
 }
 
 /// The reference build: the revision the baseline was read at (with `--baseline-ref`,
@@ -139,14 +140,15 @@ fn shared_runner() -> bool {
 fn finish(
     ctx: &Ctx,
     mut cmp: compare::Comparison,
+    sides: Sides<'_>,
     outcome: Result<Vec<String>>,
     outputs: &plan::Outputs,
 ) -> Result<i32> {
     match outcome {
-        Ok(_) => report_comparison(ctx, &cmp, outputs),
+        Ok(_) => report_comparison(ctx, &cmp, sides, outputs),
         Err(e) => {
             cmp.error = Some(format!("the paired rounds failed: {e}"));
-            report_comparison(ctx, &cmp, outputs)?;
+            report_comparison(ctx, &cmp, sides, outputs)?;
             Ok(crate::EXIT_ERROR)
         }
     }
@@ -257,7 +259,7 @@ fn run_ab(ctx: &Ctx, p: &plan::Check, rev: &str) -> Result<i32> {
     // Both sides were measured here, once each: the stored-baseline note does not apply.
     cmp.notes.retain(|n| n != compare::ONE_RUN_NOTE);
     let Some(selection) = selection(ctx, &mut cmp, p.confirm_rounds, true) else {
-        return report_comparison(ctx, &cmp, &p.outputs);
+        return report_comparison(ctx, &cmp, Sides::new(&base, &current), &p.outputs);
     };
     let seed = seed(p);
     let outcome = confirm::confirm_candidates(
@@ -267,7 +269,7 @@ fn run_ab(ctx: &Ctx, p: &plan::Check, rev: &str) -> Result<i32> {
         seed,
         |ids, settled| paired_rounds(ctx, p, &checkout, ids, seed, settled),
     );
-    finish(ctx, cmp, outcome, &p.outputs)
+    finish(ctx, cmp, Sides::new(&base, &current), outcome, &p.outputs)
 }
 
 /// The environment that builds `checkout` in the baseline's cached target directory, readied
@@ -341,7 +343,7 @@ fn run_ab_paired(
         "the first comparison is the first paired round, one short run of each build".to_string(),
     );
     let Some(selection) = selection(ctx, &mut cmp, p.confirm_rounds, true) else {
-        return report_comparison(ctx, &cmp, &p.outputs);
+        return report_comparison(ctx, &cmp, Sides::new(&base, &current), &p.outputs);
     };
     let outcome = confirm::confirm_candidates(
         &mut cmp,
@@ -362,7 +364,7 @@ fn run_ab_paired(
             Ok(m)
         },
     );
-    finish(ctx, cmp, outcome, &p.outputs)
+    finish(ctx, cmp, Sides::new(&base, &current), outcome, &p.outputs)
 }
 
 fn round_plan(p: &plan::Check, seed: u64) -> rounds::Plan {

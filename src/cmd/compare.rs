@@ -4,6 +4,7 @@ use super::{Ctx, load_baseline, plan, report_comparison, warn_profile_mismatch};
 use crate::baseline::store;
 use crate::compare::{self, Sources};
 use crate::error::Result;
+use crate::report::html::Sides;
 
 /// Compares and reports; exit 1 on a regression.
 pub(super) fn run(ctx: &Ctx, p: plan::Compare) -> Result<i32> {
@@ -20,7 +21,7 @@ pub(super) fn run(ctx: &Ctx, p: plan::Compare) -> Result<i32> {
     };
     warn_profile_mismatch(&base, &current);
     let cmp = compare::compare(&base, &current, &ctx.config, &sources);
-    report_comparison(ctx, &cmp, &p.outputs)
+    report_comparison(ctx, &cmp, Sides::new(&base, &current), &p.outputs)
 }
 
 /// How a results file is named in reports: as the user gave it, else the default's path.

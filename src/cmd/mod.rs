@@ -25,7 +25,7 @@ use crate::baseline::{self, git, store};
 use crate::compare::Comparison;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::report::{self, Format, table::TableOptions};
+use crate::report::{self, Format, html::Sides, table::TableOptions};
 use crate::{EXIT_PASS, EXIT_REGRESSION};
 use layout::Layout;
 
@@ -275,7 +275,14 @@ fn warn_profile_mismatch(baseline: &Snapshot, current: &Snapshot) {
     }
 }
 
-fn render(ctx: &Ctx, cmp: &Comparison, format: Format, to_file: bool, verbose: bool) -> String {
+fn render(
+    ctx: &Ctx,
+    cmp: &Comparison,
+    sides: Sides<'_>,
+    format: Format,
+    to_file: bool,
+    verbose: bool,
+) -> String {
     match format {
         Format::Table => report::table::render(
             cmp,
@@ -289,15 +296,25 @@ fn render(ctx: &Ctx, cmp: &Comparison, format: Format, to_file: bool, verbose: b
         Format::Json => report::json::render(cmp),
         Format::Markdown => report::markdown::render(cmp),
         Format::OpenMetrics => report::openmetrics::render(cmp),
+        Format::Html => report::html::render(cmp, sides),
     }
 }
 
 /// Writes the report files, prints a comparison (and, under GitHub Actions, its summary,
-/// outputs and annotations) and returns the exit code.
-fn report_comparison(ctx: &Ctx, cmp: &Comparison, outputs: &plan::Outputs) -> Result<i32> {
+/// outputs and annotations) and returns the exit code. `sides` are the snapshots the
+/// comparison was made from, whose distributions the HTML report draws.
+fn report_comparison(
+    ctx: &Ctx,
+    cmp: &Comparison,
+    sides: Sides<'_>,
+    outputs: &plan::Outputs,
+) -> Result<i32> {
     for (f, path) in &outputs.files {
         // Atomic: a report a later step reads is whole or absent, never half-written.
-        store::write_atomic(path, render(ctx, cmp, *f, true, outputs.verbose).as_bytes())?;
+        store::write_atomic(
+            path,
+            render(ctx, cmp, sides, *f, true, outputs.verbose).as_bytes(),
+        )?;
     }
     let format = outputs.stdout;
     if format != Format::Table {
@@ -309,10 +326,10 @@ fn report_comparison(ctx: &Ctx, cmp: &Comparison, outputs: &plan::Outputs) -> Re
     if github.active {
         github.write_files(cmp)?;
         // On the stream `command_stream` chose: stdout before the table, stderr when stdout
-        // carries a JSON, markdown or OpenMetrics document.
+        // carries a JSON, markdown, OpenMetrics or HTML document.
         console::commands(&report::github::annotations(cmp));
     }
-    out(&render(ctx, cmp, format, false, outputs.verbose))?;
+    out(&render(ctx, cmp, sides, format, false, outputs.verbose))?;
     Ok(if cmp.failed() {
         EXIT_REGRESSION
     } else {

@@ -8,8 +8,10 @@ pub mod eval;
 pub mod format;
 pub mod github;
 pub mod history;
+pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod markup;
 pub mod openmetrics;
 pub mod prose;
 pub mod refresh;
@@ -27,6 +29,8 @@ pub enum Format {
     Markdown,
     /// OpenMetrics text exposition (gauges per benchmark and metric; see [`openmetrics`]).
     OpenMetrics,
+    /// A self-contained HTML page with charts (see [`html`]).
+    Html,
 }
 
 /// Makes a user-supplied name safe for a terminal: control characters (ANSI escapes among

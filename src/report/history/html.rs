@@ -16,6 +16,7 @@ use plotters::prelude::*;
 use super::{date, headline, method, step_change, steps_short};
 use crate::history::{History, Series};
 use crate::report::format::{format_p, format_value, short_commit};
+use crate::report::markup::{data_uri, escape};
 use crate::vocab::Verdict;
 
 const WIDTH: u32 = 760;
@@ -24,50 +25,6 @@ const HEIGHT: u32 = 260;
 const HIT: i32 = 5;
 /// Above this many points a chart draws the line without a marker per point (the links stay).
 const MARKERS_UP_TO: usize = 200;
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' => out.push_str(&format!("&#{};", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Percent-encodes an SVG document for a `data:` URI: everything but unreserved characters
-/// and a few harmless ones, so that no quote, `#` or `%` can end or change the URI.
-fn data_uri(svg: &str) -> String {
-    let mut out = String::from("data:image/svg+xml;charset=utf-8,");
-    for b in svg.bytes() {
-        match b {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'_'
-            | b'.'
-            | b'~'
-            | b' '
-            | b'='
-            | b':'
-            | b'/'
-            | b','
-            | b';'
-            | b'('
-            | b')' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
 
 /// Where a commit links to: the template with `{commit}` replaced by the full id, else the
 /// commit's row on this page.
@@ -291,24 +248,6 @@ fn series_index(h: &History, s: &Series) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_markup_and_quotes() {
-        assert_eq!(
-            escape("<a href=\"x\">'&'</a>\u{1b}"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;&#27;"
-        );
-    }
-
-    #[test]
-    fn a_data_uri_cannot_be_ended_by_its_content() {
-        let u = data_uri("<svg a=\"b\"># %'\n</svg>");
-        assert!(u.starts_with("data:image/svg+xml;charset=utf-8,"));
-        for bad in ['"', '\'', '#', '<', '>', '\n'] {
-            assert!(!u.contains(bad), "{u}");
-        }
-        assert!(u.contains("%22") && u.contains("%23") && u.contains("%25"));
-    }
 
     #[test]
     fn commits_link_to_the_page_or_the_template() {
