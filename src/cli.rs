@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::baseline::shard::Shard;
 use crate::cmd::{self, plan};
 use crate::report::Format;
 
@@ -103,7 +104,21 @@ pub enum Command {
     /// against the good commit's, in paired rounds that stop as soon as they decide.
     #[command(after_help = BISECT_HELP, after_long_help = BISECT_HELP)]
     Bisect(BisectArgs),
+    /// Merge the shard reports of a suite split across a CI matrix (`check --shard K/N`) into
+    /// one verdict, table, markdown, job summary and comment.
+    #[command(after_help = MERGE_HELP, after_long_help = MERGE_HELP)]
+    Merge(MergeArgs),
 }
+
+const MERGE_HELP: &str = "\
+Every shard must be given: a missing shard is an error (exit 2), never a pass, and so are
+shards of different commits, configs or splits, or written by another perfgate version.
+
+Example (the last job of a matrix):
+  perfgate merge shard-1-of-2.json shard-2-of-2.json --markdown report.md
+
+Exit code 0 when nothing regressed, 1 on a regression, 2 for bad input or a shard whose
+paired rounds failed.";
 
 const BISECT_HELP: &str = "\
 The first step checks the premise: the bad commit against the good one, at the benchmark's
@@ -470,8 +485,36 @@ pub struct CheckArgs {
     /// threads sharing that CPU (docs/noise.md, "Pinning").
     #[arg(long, value_name = "N", env = "PERFGATE_PIN_CPU")]
     pub pin_cpu: Option<usize>,
+    /// Run only shard K of N of the suite (a CI matrix job): the benchmarks placed on it by
+    /// their stored durations (new ones by a stable hash), each judged on a same-machine A/B
+    /// of its own. Needs the A/B of every gated benchmark (`ab = "always"`, or `"auto"` where
+    /// the stored baseline is not comparable, as under GitHub Actions). `perfgate merge` makes
+    /// one verdict of the shards' --shard-report files.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+    /// Where the shard's report for `perfgate merge` goes (default:
+    /// target/perfgate/shard-K-of-N.json).
+    #[arg(long, value_name = "FILE", requires = "shard")]
+    pub shard_report: Option<PathBuf>,
     #[command(flatten)]
     pub bench: BenchArgs,
+}
+
+/// `perfgate merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shard reports of one split (`check --shard K/N --shard-report FILE`), all of them.
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
+    /// Output format (on stdout).
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+    #[command(flatten)]
+    pub files: ReportFiles,
+}
+
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    s.parse()
 }
 
 /// `perfgate bisect`.
@@ -641,7 +684,13 @@ impl Cli {
                 ab: a.ab,
                 ab_target_dir: a.ab_target_dir,
                 pin_cpu: a.pin_cpu,
+                shard: a.shard,
+                shard_report: a.shard_report,
                 bench: a.bench.into(),
+            }),
+            Command::Merge(a) => cmd::Command::Merge(plan::Merge {
+                reports: a.reports,
+                outputs: a.files.into_outputs(a.format),
             }),
             Command::Baseline(BaselineCommand::Refresh(a)) => {
                 cmd::Command::Refresh(plan::Refresh {

@@ -279,3 +279,119 @@ mod tests {
         assert!(toml::from_str::<PerMetric<Option<f64>>>("p98 = 1.0").is_err());
     }
 }
+
+/// Serde for floats that may be NaN or infinite (a change against a zero, a p-value of no
+/// samples), in files perfgate writes for itself (the shard report): JSON has no such numbers
+/// and serde_json writes them as `null`, which does not read back. A finite value is a number,
+/// any other the string `"NaN"`, `"inf"` or `"-inf"`.
+pub mod lossless {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Number(f64),
+        Text(String),
+    }
+
+    fn to_repr(v: f64) -> Repr {
+        if v.is_finite() {
+            Repr::Number(v)
+        } else if v.is_nan() {
+            Repr::Text("NaN".into())
+        } else if v > 0.0 {
+            Repr::Text("inf".into())
+        } else {
+            Repr::Text("-inf".into())
+        }
+    }
+
+    fn from_repr<E: serde::de::Error>(r: Repr) -> Result<f64, E> {
+        match r {
+            Repr::Number(v) => Ok(v),
+            Repr::Text(t) => match t.as_str() {
+                "NaN" => Ok(f64::NAN),
+                "inf" => Ok(f64::INFINITY),
+                "-inf" => Ok(f64::NEG_INFINITY),
+                _ => Err(E::custom(format!("{t:?} is not a number"))),
+            },
+        }
+    }
+
+    /// A float.
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        to_repr(*v).serialize(s)
+    }
+
+    /// A float.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        from_repr(Repr::deserialize(d)?)
+    }
+
+    /// An optional float.
+    pub mod option {
+        use super::*;
+
+        /// An optional float.
+        pub fn serialize<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+            v.map(to_repr).serialize(s)
+        }
+
+        /// An optional float.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+            Option::<Repr>::deserialize(d)?.map(from_repr).transpose()
+        }
+    }
+
+    /// A list of floats.
+    pub mod vec {
+        use super::*;
+
+        /// A list of floats.
+        pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+            v.iter()
+                .map(|x| to_repr(*x))
+                .collect::<Vec<_>>()
+                .serialize(s)
+        }
+
+        /// A list of floats.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+            Vec::<Repr>::deserialize(d)?
+                .into_iter()
+                .map(from_repr)
+                .collect()
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[derive(Debug, serde::Serialize, serde::Deserialize)]
+        struct T {
+            #[serde(with = "super")]
+            a: f64,
+            #[serde(with = "super::option")]
+            b: Option<f64>,
+            #[serde(with = "super::vec")]
+            c: Vec<f64>,
+        }
+
+        #[test]
+        fn non_finite_floats_round_trip() {
+            let t = T {
+                a: f64::NAN,
+                b: Some(f64::NEG_INFINITY),
+                c: vec![1.5, f64::INFINITY],
+            };
+            let s = serde_json::to_string(&t).unwrap();
+            assert_eq!(s, r#"{"a":"NaN","b":"-inf","c":[1.5,"inf"]}"#);
+            let back: T = serde_json::from_str(&s).unwrap();
+            assert!(back.a.is_nan());
+            assert_eq!(back.b, Some(f64::NEG_INFINITY));
+            assert_eq!(back.c, vec![1.5, f64::INFINITY]);
+            let none: T = serde_json::from_str(r#"{"a":2,"b":null,"c":[]}"#).unwrap();
+            assert_eq!((none.a, none.b), (2.0, None));
+            assert!(serde_json::from_str::<T>(r#"{"a":"many","b":null,"c":[]}"#).is_err());
+        }
+    }
+}

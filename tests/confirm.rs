@@ -391,3 +391,111 @@ fn rounds_run_one_benchmark_on_criterion_0_3_0_5_and_0_8_with_a_user_filter() {
         );
     }
 }
+
+/// `check --shard K/N` on each half of the suite, then `perfgate merge`: the shards measure
+/// disjoint benchmarks that together are the suite, and the merge is one verdict of them all.
+/// A missing shard is an error, never a pass.
+#[test]
+fn a_sharded_check_merges_into_one_verdict() {
+    let _guard = FIXTURE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fixture_repo(dir);
+    let json = |out: &std::process::Output| -> serde_json::Value {
+        serde_json::from_str(&stdout(out)).unwrap_or_else(|e| {
+            panic!("{e}\n{}\n{}", stdout(out), stderr(out));
+        })
+    };
+    let benchmarks = |v: &serde_json::Value| -> std::collections::BTreeSet<String> {
+        v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["benchmark"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let mut shards = Vec::new();
+    let mut codes = Vec::new();
+    let mut failing = 0;
+    for k in 1..=2 {
+        let report = dir.join(format!("shard-{k}.json"));
+        let spec = format!("{k}/2");
+        let out = check(
+            dir,
+            &[
+                "--ab",
+                "--confirm-rounds",
+                "4",
+                "--shard",
+                &spec,
+                "--shard-report",
+                report.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+        );
+        let code = out.status.code();
+        assert!(
+            matches!(code, Some(0 | 1)),
+            "{}\n{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        let v = json(&out);
+        assert!(
+            v["notes"]
+                .to_string()
+                .contains(&format!("shard {spec} of the suite")),
+            "{v}"
+        );
+        failing += v["counts"]["failing"].as_u64().unwrap();
+        codes.push(code);
+        shards.push(benchmarks(&v));
+        assert!(report.is_file());
+    }
+    assert!(shards[0].is_disjoint(&shards[1]), "{shards:?}");
+    let all: std::collections::BTreeSet<String> = shards[0].union(&shards[1]).cloned().collect();
+    assert!(
+        all.contains("fixture/sum") && all.contains("standalone"),
+        "{all:?}"
+    );
+
+    let merge = |files: &[&str]| {
+        perfgate()
+            .current_dir(dir)
+            .arg("merge")
+            .args(files)
+            .args(["--format", "json"])
+            .output()
+            .unwrap()
+    };
+    // In either order: the shards are sorted.
+    let out = merge(&["shard-2.json", "shard-1.json"]);
+    let want = if codes.contains(&Some(1)) { 1 } else { 0 };
+    assert_eq!(out.status.code(), Some(want), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(benchmarks(&v), all);
+    assert_eq!(v["counts"]["failing"].as_u64(), Some(failing));
+    assert!(
+        v["notes"].to_string().contains("merged from 2 shard(s)"),
+        "{v}"
+    );
+
+    let out = merge(&["shard-1.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("shard 2/2 missing"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty(), "no report without every shard");
+
+    // Where the verdict would not rest on the A/B of every benchmark, sharding is refused.
+    let out = check(dir, &["--ab", "--confirm-rounds", "0", "--shard", "1/2"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--shard needs every gated benchmark"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -5,6 +5,7 @@ pub mod history;
 pub mod machine;
 pub mod refresh;
 pub mod schema;
+pub mod shard;
 pub mod store;
 
 pub use schema::{Benchmark, Machine, SCHEMA_VERSION, Snapshot, SnapshotKind};

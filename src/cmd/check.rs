@@ -10,14 +10,15 @@ use super::{
     Ctx, load_baseline, note, plan, report_comparison, suite, warn, warn_profile_mismatch,
 };
 use crate::baseline::schema::Snapshot;
-use crate::baseline::{Machine, git, machine, store};
+use crate::baseline::{Machine, git, machine, shard, store};
 use crate::compare::{self, Sources};
 use crate::confirm::bench::{BenchBuild, BuildPair, SideRuns};
 use crate::confirm::worktree::{self, Checkout};
 use crate::confirm::{self, rounds};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::report::format::short_commit;
 use crate::report::html::Sides;
+use crate::report::shard::ShardReport;
 
 /// Runs the gate.
 pub(super) fn run(ctx: &Ctx, p: plan::Check) -> Result<i32> {
@@ -44,13 +45,18 @@ pub(super) fn run(ctx: &Ctx, p: plan::Check) -> Result<i32> {
             loaded.label,
             why.join(", ")
         );
+        let durations = shard::durations(&loaded.snapshot);
         return run_ab_paired(
             ctx,
             &p,
             &format!("the baseline's commit {short}, measured here"),
             &checkout,
             note,
+            &durations,
         );
+    }
+    if p.shard.is_some() {
+        return Err(shard_needs_ab(ctx));
     }
     let (base, label) = (loaded.snapshot, loaded.label);
     let (current, results) = match &p.results {
@@ -147,7 +153,7 @@ fn finish(
     match outcome {
         Ok(_) => report_comparison(ctx, &cmp, sides, outputs),
         Err(e) => {
-            cmp.error = Some(format!("the paired rounds failed: {e}"));
+            cmp.error = Some(rounds_failed(&e));
             report_comparison(ctx, &cmp, sides, outputs)?;
             Ok(crate::EXIT_ERROR)
         }
@@ -242,7 +248,19 @@ fn run_ab(ctx: &Ctx, p: &plan::Check, rev: &str) -> Result<i32> {
             "{rev} (commit {}), measured here",
             short_commit(&checkout.commit)
         );
-        return run_ab_paired(ctx, p, &label, &checkout, String::new());
+        // The stored baseline, when there is one, only places the shards.
+        let durations = if p.shard.is_some() {
+            let testbed = machine::testbed(p.bench.testbed.as_deref(), &Machine::current());
+            load_baseline(ctx, &p.source, &testbed)
+                .map(|l| shard::durations(&l.snapshot))
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        return run_ab_paired(ctx, p, &label, &checkout, String::new(), &durations);
+    }
+    if p.shard.is_some() {
+        return Err(shard_needs_ab(ctx));
     }
     let short = short_commit(&checkout.commit);
     note(&format!(
@@ -312,6 +330,7 @@ fn run_ab_paired(
     baseline_label: &str,
     checkout: &Checkout,
     why: String,
+    durations: &[(String, f64)],
 ) -> Result<i32> {
     note(&format!(
         "same-machine A/B in paired rounds: {baseline_label}, against the current code"
@@ -322,6 +341,20 @@ fn run_ab_paired(
         if !ids.contains(&id) {
             ids.push(id);
         }
+    }
+    if let Some(s) = p.shard {
+        let all = ids.len();
+        let placed = shard::Assignment::new(durations, s.count);
+        ids.retain(|id| placed.runs(s, id));
+        if ids.is_empty() {
+            return Err(Error::Usage(format!(
+                "--shard {s}: no benchmark of the {all} falls on this shard; use fewer shards"
+            )));
+        }
+        note(&format!(
+            "shard {s}: {} of the suite's {all} benchmark(s)",
+            ids.len()
+        ));
     }
     let seed = seed(p);
     let phase = Phase::new("A/B rounds", Some(p.confirm_budget));
@@ -342,7 +375,14 @@ fn run_ab_paired(
     cmp.notes.push(
         "the first comparison is the first paired round, one short run of each build".to_string(),
     );
+    if let Some(s) = p.shard {
+        cmp.notes.push(format!(
+            "shard {s} of the suite: {} benchmark(s); `perfgate merge` gives the verdict of all shards",
+            ids.len()
+        ));
+    }
     let Some(selection) = selection(ctx, &mut cmp, p.confirm_rounds, true) else {
+        write_shard_report(ctx, p, &ids, &cmp, &base, &current)?;
         return report_comparison(ctx, &cmp, Sides::new(&base, &current), &p.outputs);
     };
     let outcome = confirm::confirm_candidates(
@@ -364,7 +404,65 @@ fn run_ab_paired(
             Ok(m)
         },
     );
+    if p.shard.is_some() {
+        let mut whole = cmp.clone();
+        if let Err(e) = &outcome {
+            whole.error = Some(rounds_failed(e));
+        }
+        write_shard_report(ctx, p, &ids, &whole, &base, &current)?;
+    }
     finish(ctx, cmp, Sides::new(&base, &current), outcome, &p.outputs)
+}
+
+/// Writes the shard report of `check --shard` (nothing without one).
+fn write_shard_report(
+    ctx: &Ctx,
+    p: &plan::Check,
+    ids: &[String],
+    cmp: &compare::Comparison,
+    base: &Snapshot,
+    current: &Snapshot,
+) -> Result<()> {
+    let Some(s) = p.shard else {
+        return Ok(());
+    };
+    let path = match &p.shard_report {
+        Some(f) => ctx.layout.absolute(f)?,
+        None => ctx
+            .layout
+            .perfgate_dir()
+            .join(format!("shard-{}-of-{}.json", s.index, s.count)),
+    };
+    let config = format!(
+        "{:016x}",
+        crate::stats::rng::seed_from(&[&format!("{:?}", ctx.config)])
+    );
+    let r = ShardReport::new(
+        s,
+        config,
+        ids.to_vec(),
+        cmp.clone(),
+        base.clone(),
+        current.clone(),
+    );
+    crate::report::shard::write(&path, &r)?;
+    note(&format!(
+        "shard {s}: its report for `perfgate merge` -> {}",
+        path.display()
+    ));
+    Ok(())
+}
+
+/// The error of `--shard` where not every benchmark is judged on the A/B.
+fn shard_needs_ab(ctx: &Ctx) -> Error {
+    Error::Usage(format!(
+        "--shard needs every gated benchmark judged on the same-machine A/B (ab = \"always\" in perfgate.toml, or \"auto\" where the stored baseline is not comparable, e.g. under GitHub Actions, with --confirm-rounds above 0); here ab = {:?}",
+        ctx.config.ab
+    ))
+}
+
+fn rounds_failed(e: &Error) -> String {
+    format!("the paired rounds failed: {e}")
 }
 
 fn round_plan(p: &plan::Check, seed: u64) -> rounds::Plan {

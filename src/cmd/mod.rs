@@ -10,6 +10,7 @@ pub mod console;
 pub mod eval;
 pub mod history;
 pub mod layout;
+pub mod merge;
 pub mod plan;
 mod progress;
 pub mod refresh;
@@ -52,6 +53,8 @@ pub enum Command {
     History(plan::History),
     /// `perfgate bisect`.
     Bisect(plan::Bisect),
+    /// `perfgate merge`.
+    Merge(plan::Merge),
 }
 
 /// Runs a command.
@@ -72,6 +75,7 @@ pub fn run(global: plan::Global, command: Command) -> Result<i32> {
         Command::EvalNoise(p) => eval::run(&ctx, p),
         Command::History(p) => history::run(&ctx, p),
         Command::Bisect(p) => bisect::run(&ctx, p),
+        Command::Merge(p) => merge::run(&ctx, p),
         Command::Config => unreachable!("handled above"),
     }
 }

@@ -128,8 +128,21 @@ pub struct Check {
     pub ab_target_dir: Option<PathBuf>,
     /// The CPU the paired rounds' bench processes run on.
     pub pin_cpu: Option<usize>,
+    /// Run only this shard of the suite.
+    pub shard: Option<crate::baseline::shard::Shard>,
+    /// Where the shard report goes (default: the layout's).
+    pub shard_report: Option<PathBuf>,
     /// How to run the suite.
     pub bench: Bench,
+}
+
+/// `perfgate merge`.
+#[derive(Debug, Clone)]
+pub struct Merge {
+    /// The shard reports.
+    pub reports: Vec<PathBuf>,
+    /// Where the reports go.
+    pub outputs: Outputs,
 }
 
 /// `perfgate baseline refresh`.

@@ -34,8 +34,10 @@ pub struct Row {
     /// Whether the metric is gated for this benchmark.
     pub gated: bool,
     /// Baseline value (ns for latency, per second for throughput).
+    #[serde(with = "crate::vocab::lossless::option")]
     pub baseline: Option<f64>,
     /// Current value.
+    #[serde(with = "crate::vocab::lossless::option")]
     pub current: Option<f64>,
     /// Unit of the values.
     pub unit: Option<Unit>,
@@ -45,11 +47,14 @@ pub struct Row {
     pub samples: usize,
     /// The threshold the verdict was judged against (relative: `-0.05` for throughput,
     /// `0.10` for latency): the configured one, widened for a noisy benchmark.
+    #[serde(with = "crate::vocab::lossless::option")]
     pub threshold: Option<f64>,
     /// The configured threshold, before any widening for noise.
+    #[serde(with = "crate::vocab::lossless::option")]
     pub configured_threshold: Option<f64>,
     /// The baseline's run-to-run noise of this metric (relative standard deviation), if
     /// measured (`baseline refresh --runs N`).
+    #[serde(with = "crate::vocab::lossless::option")]
     pub noise: Option<f64>,
     /// Whether that noise would have widened the threshold beyond the `noise_cap`: the stored
     /// baseline is too noisy to gate this metric, and `threshold` is the capped one.
@@ -57,6 +62,7 @@ pub struct Row {
     /// For a row that ended undecided after paired rounds, the smallest change those rounds
     /// could have detected (relative, positive, in the metric's bad direction) at the policy's
     /// alpha with 80% power.
+    #[serde(with = "crate::vocab::lossless::option")]
     pub mde: Option<f64>,
     /// What re-measuring the row in paired rounds (`check`) did to it, if it was a candidate.
     pub remeasure: Option<Remeasure>,
@@ -80,12 +86,15 @@ pub struct Confirmation {
     /// The verdict of the first comparison.
     pub first_verdict: Verdict,
     /// The change measured by the first comparison.
+    #[serde(with = "crate::vocab::lossless::option")]
     pub first_change: Option<f64>,
     /// The metric's ratio `current / baseline` in each paired round, in round order: what the
     /// verdict rests on, kept so that a surprising verdict can be checked.
+    #[serde(with = "crate::vocab::lossless::vec")]
     pub ratios: Vec<f64>,
     /// The confidence of the row's interval: that of the sequential rule's last look
     /// (`1 - alpha_k`), which covers the change jointly with every earlier look.
+    #[serde(with = "crate::vocab::lossless")]
     pub confidence: f64,
     /// The replication of a regression the sequential rounds found: `None` for a row they did
     /// not call regressed.
@@ -97,6 +106,7 @@ pub struct Confirmation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Replication {
     /// The metric's ratio `current / baseline` in each replication round.
+    #[serde(with = "crate::vocab::lossless::vec")]
     pub ratios: Vec<f64>,
     /// The change the replication measured, when it has rounds enough for one.
     pub change: Option<Change>,
@@ -155,10 +165,13 @@ pub struct Comparison {
     /// Whether the mismatch alone fails the comparison (config `machine_mismatch = "fail"`).
     pub mismatch_fails: bool,
     /// Significance level used.
+    #[serde(with = "crate::vocab::lossless")]
     pub alpha: f64,
     /// `k` of the noise rule in force (see [`noise`]).
+    #[serde(with = "crate::vocab::lossless")]
     pub noise_factor: f64,
     /// Confidence level of the intervals.
+    #[serde(with = "crate::vocab::lossless")]
     pub confidence: f64,
     /// Rows, most important first: failing regressions, then missing, inconclusive, other
     /// regressions, improvements, new, unchanged.
@@ -192,6 +205,7 @@ pub struct AbRun {
     pub budget_spent: bool,
     /// How long building the two sides' benches took, in seconds (outside the budget; a
     /// first build of the baseline commit is the long one, a cached one takes seconds).
+    #[serde(with = "crate::vocab::lossless::option")]
     pub build_seconds: Option<f64>,
 }
 

@@ -15,6 +15,7 @@ pub mod markup;
 pub mod openmetrics;
 pub mod prose;
 pub mod refresh;
+pub mod shard;
 pub mod show;
 pub mod table;
 

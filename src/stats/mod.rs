@@ -33,12 +33,16 @@ pub const TIMER_RESOLUTION_NS: f64 = 1.0;
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Change {
     /// Point estimate.
+    #[serde(with = "crate::vocab::lossless")]
     pub estimate: f64,
     /// Lower end of the confidence interval.
+    #[serde(with = "crate::vocab::lossless")]
     pub ci_low: f64,
     /// Upper end of the confidence interval.
+    #[serde(with = "crate::vocab::lossless")]
     pub ci_high: f64,
     /// Two-sided p-value.
+    #[serde(with = "crate::vocab::lossless")]
     pub p_value: f64,
 }
 
