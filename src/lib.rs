@@ -21,6 +21,7 @@ pub mod config;
 pub mod confirm;
 pub mod error;
 pub mod eval;
+pub mod explain;
 pub mod history;
 pub mod report;
 pub mod stats;
@@ -37,3 +38,5 @@ pub const EXIT_PASS: i32 = 0;
 pub const EXIT_REGRESSION: i32 = 1;
 /// Exit code: usage error or bad input (missing, corrupt or incompatible file).
 pub const EXIT_ERROR: i32 = 2;
+/// Exit code of `explain`: profiling is unavailable on this machine (no perf, or forbidden).
+pub const EXIT_PROFILING_UNAVAILABLE: i32 = 3;

@@ -69,6 +69,17 @@ impl Layout {
         self.ab_dir().join("bisect-target")
     }
 
+    /// The target directory of `explain`'s profiling builds: their own, since they are built
+    /// with frame pointers and line tables and must never stand in for a measured build.
+    pub fn explain_target(&self) -> PathBuf {
+        self.ab_dir().join("explain-target")
+    }
+
+    /// `explain`'s profiles and flame graphs.
+    pub fn explain_dir(&self) -> PathBuf {
+        self.perfgate_dir().join("explain")
+    }
+
     /// The evaluation's files.
     pub fn eval_dir(&self) -> PathBuf {
         self.perfgate_dir().join("eval")

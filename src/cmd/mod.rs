@@ -8,6 +8,7 @@ pub mod compare;
 pub mod config;
 pub mod console;
 pub mod eval;
+pub mod explain;
 pub mod history;
 pub mod layout;
 pub mod plan;
@@ -52,6 +53,8 @@ pub enum Command {
     History(plan::History),
     /// `perfgate bisect`.
     Bisect(plan::Bisect),
+    /// `perfgate explain`.
+    Explain(plan::Explain),
 }
 
 /// Runs a command.
@@ -72,6 +75,7 @@ pub fn run(global: plan::Global, command: Command) -> Result<i32> {
         Command::EvalNoise(p) => eval::run(&ctx, p),
         Command::History(p) => history::run(&ctx, p),
         Command::Bisect(p) => bisect::run(&ctx, p),
+        Command::Explain(p) => explain::run(&ctx, p),
         Command::Config => unreachable!("handled above"),
     }
 }

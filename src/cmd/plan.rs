@@ -244,3 +244,24 @@ pub struct Bisect {
     /// How to build and run the benches.
     pub bench: Bench,
 }
+
+/// `perfgate explain`.
+#[derive(Debug, Clone)]
+pub struct Explain {
+    /// The benchmark's full criterion id.
+    pub bench_id: String,
+    /// The baseline revision (`merge-base`: the merge-base of HEAD with the main branch).
+    pub baseline_ref: String,
+    /// Profiles per side, interleaved.
+    pub profiles: u32,
+    /// Seconds of each profile (criterion's `--profile-time`).
+    pub profile_seconds: f64,
+    /// Also write the JSON document here.
+    pub json: Option<PathBuf>,
+    /// Also write the markdown section here.
+    pub markdown: Option<PathBuf>,
+    /// Where to write the flame graph (default: under the layout's explain folder).
+    pub svg: Option<PathBuf>,
+    /// How to build and run the benches.
+    pub bench: Bench,
+}
