@@ -50,7 +50,13 @@ fn the_injected_function_is_among_the_top_three() {
     let out = perfgate()
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", common::repo().join("target"))
-        .args(["explain", "fixture/sum", "--baseline-ref", "HEAD~1", "--json"])
+        .args([
+            "explain",
+            "fixture/sum",
+            "--baseline-ref",
+            "HEAD~1",
+            "--json",
+        ])
         .arg(&json)
         .arg("--markdown")
         .arg(&md)

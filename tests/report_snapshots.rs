@@ -530,6 +530,7 @@ fn explain_text_markdown_and_json() {
         head: "HEAD 89abcdef0123",
         base_ns: base.total(),
         head_ns: head.total(),
+        event: "cpu-clock",
         profiles: 2,
         profile_seconds: 2.0,
         top: &top,

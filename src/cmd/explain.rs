@@ -25,10 +25,13 @@ const TOP: usize = 10;
 /// Profiles, prints the result, writes the files, and returns 0; 3 when profiling cannot run
 /// here.
 pub(super) fn run(ctx: &Ctx, p: plan::Explain) -> Result<i32> {
-    if let Err(why) = perf::check() {
-        note(&why.to_string());
-        return Ok(EXIT_PROFILING_UNAVAILABLE);
-    }
+    let perf = match perf::check() {
+        Ok(p) => p,
+        Err(why) => {
+            note(&why.to_string());
+            return Ok(EXIT_PROFILING_UNAVAILABLE);
+        }
+    };
     let started = Instant::now();
     let source = plan::BaselineSource {
         file: None,
@@ -76,7 +79,7 @@ pub(super) fn run(ctx: &Ctx, p: plan::Explain) -> Result<i32> {
                 p.profiles,
                 p.profile_seconds
             ));
-            let folded = profile(build, &p, &dir.join(format!("{name}-{i}.perf.data")))?;
+            let folded = profile(&perf, build, &p, &dir.join(format!("{name}-{i}.perf.data")))?;
             let folded = folded.with_root(&root);
             if is_base {
                 base_folded.add(&folded);
@@ -117,6 +120,7 @@ pub(super) fn run(ctx: &Ctx, p: plan::Explain) -> Result<i32> {
         head: &head,
         base_ns: base_folded.total(),
         head_ns: head_folded.total(),
+        event: perf.event(),
         profiles: p.profiles,
         profile_seconds: p.profile_seconds,
         top: &top,
@@ -167,7 +171,12 @@ fn build(project_dir: &Path, target: &Path, p: &plan::Explain, side: &str) -> Re
 }
 
 /// One profile of the benchmark on `build`, folded.
-fn profile(build: &BenchBuild, p: &plan::Explain, data: &Path) -> Result<Folded> {
+fn profile(
+    perf: &perf::Perf,
+    build: &BenchBuild,
+    p: &plan::Explain,
+    data: &Path,
+) -> Result<Folded> {
     let env = vec![(
         perfgate_recorder::profile::PROFILE_ENV.to_string(),
         crate::confirm::bench::CONFIRM_PROFILE.to_string(),
@@ -175,7 +184,7 @@ fn profile(build: &BenchBuild, p: &plan::Explain, data: &Path) -> Result<Folded>
     let Some(mut cmd) = build.profile_command(&p.bench_id, p.profile_seconds, &env) else {
         return Err(Error::Command(format!("no bench holds {:?}", p.bench_id)));
     };
-    perf::record(&mut cmd, data)?;
+    perf.record(&mut cmd, data)?;
     let script = perf::script(data)?;
     let folded = explain::fold_perf_script(&script)
         .map_err(|e| Error::Command(format!("cannot fold {}: {e}", data.display())))?;

@@ -42,9 +42,17 @@ pub enum Unavailable {
 /// above, as some distributions patch it, forbid it).
 const MAX_PARANOID: i64 = 2;
 
-/// Whether profiling can run: perf is installed and the paranoia level lets this process
-/// sample (root is always allowed).
-pub fn check() -> Result<(), Unavailable> {
+/// perf, ready to sample: [`check`] found it allowed, with the event this user may sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Perf {
+    event: &'static str,
+}
+
+/// Whether profiling can run: perf is installed, the paranoia level lets this process sample
+/// (root always may), and a trial `perf record` of `true` succeeds (which also catches a
+/// container that forbids `perf_event_open`). At level 2 an unprivileged user may sample user
+/// space only, so the event is then `cpu-clock:u` (kernel frames are left out).
+pub fn check() -> Result<Perf, Unavailable> {
     let installed = Command::new("perf")
         .arg("--version")
         .stdin(Stdio::null())
@@ -58,10 +66,29 @@ pub fn check() -> Result<(), Unavailable> {
     let paranoid = std::fs::read_to_string("/proc/sys/kernel/perf_event_paranoid")
         .ok()
         .and_then(|s| s.trim().parse::<i64>().ok());
-    match paranoid {
-        Some(p) if p > MAX_PARANOID && !is_root() => Err(Unavailable::Paranoid(p)),
-        _ => Ok(()),
+    let root = is_root();
+    let event = match paranoid {
+        Some(p) if p > MAX_PARANOID && !root => return Err(Unavailable::Paranoid(p)),
+        Some(p) if p >= MAX_PARANOID && !root => "cpu-clock:u",
+        _ => "cpu-clock",
+    };
+    let perf = Perf { event };
+    let trial = tempfile::NamedTempFile::new()
+        .map_err(|e| Unavailable::Refused(format!("no temporary file for a trial: {e}")))?;
+    let out = Command::new("perf")
+        .args(perf.record_args(trial.path()))
+        .arg("true")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| Unavailable::Refused(e.to_string()))?;
+    if !out.status.success() {
+        return Err(Unavailable::Refused(first_line(&String::from_utf8_lossy(
+            &out.stderr,
+        ))));
     }
+    Ok(perf)
 }
 
 /// Whether this process runs as root, from `/proc/self/status` (no unsafe `geteuid` call).
@@ -78,52 +105,59 @@ fn is_root() -> bool {
 /// samples do not march in step with a periodic timer.
 pub const FREQUENCY: u32 = 999;
 
-/// Runs `command` under `perf record -e cpu-clock -F FREQUENCY -g`, writing `data`.
-/// A failure of perf itself (not of the profiled command) is [`Unavailable::Refused`] inside
-/// [`Error::Command`]'s message.
-pub fn record(command: &mut Command, data: &Path) -> Result<()> {
-    let program = command.get_program().to_owned();
-    let args: Vec<_> = command.get_args().map(|a| a.to_owned()).collect();
-    let mut perf = Command::new("perf");
-    perf.args(["record", "-q", "-e", "cpu-clock", "-F"])
-        .arg(FREQUENCY.to_string())
-        .args(["-g", "-o"])
-        .arg(data)
-        .arg("--")
-        .arg(&program)
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(dir) = command.get_current_dir() {
-        perf.current_dir(dir);
+impl Perf {
+    /// The event sampled: `cpu-clock`, or `cpu-clock:u` for a user who may not sample the
+    /// kernel.
+    pub fn event(&self) -> &'static str {
+        self.event
     }
-    for (k, v) in command.get_envs() {
-        match v {
-            Some(v) => perf.env(k, v),
-            None => perf.env_remove(k),
-        };
+
+    /// `record -q -e EVENT -F FREQUENCY -g -o DATA --`: what precedes the profiled command.
+    fn record_args(&self, data: &Path) -> Vec<std::ffi::OsString> {
+        let mut args: Vec<std::ffi::OsString> = ["record", "-q", "-e", self.event, "-F"]
+            .iter()
+            .map(Into::into)
+            .collect();
+        args.push(FREQUENCY.to_string().into());
+        args.extend(["-g", "-o"].map(Into::into));
+        args.push(data.into());
+        args.push("--".into());
+        args
     }
-    let out = perf
-        .output()
-        .map_err(|e| Error::Command(Unavailable::Refused(e.to_string()).to_string()))?;
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let tail = crate::collect::run::last_lines(&stderr, 5);
-        // perf's own refusal names perf_event_open or the paranoid setting; anything else is
-        // the benchmark failing under it.
-        if stderr.contains("perf_event_open") || stderr.contains("perf_event_paranoid") {
-            return Err(Error::Command(
-                Unavailable::Refused(first_line(&stderr)).to_string(),
-            ));
+
+    /// Runs `command` under `perf record`, writing `data`.
+    pub fn record(&self, command: &mut Command, data: &Path) -> Result<()> {
+        let program = command.get_program().to_owned();
+        let mut perf = Command::new("perf");
+        perf.args(self.record_args(data))
+            .arg(&program)
+            .args(command.get_args())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(dir) = command.get_current_dir() {
+            perf.current_dir(dir);
         }
-        return Err(Error::Command(format!(
-            "{} failed under perf record ({}):\n{tail}",
-            Path::new(&program).display(),
-            out.status
-        )));
+        for (k, v) in command.get_envs() {
+            match v {
+                Some(v) => perf.env(k, v),
+                None => perf.env_remove(k),
+            };
+        }
+        let out = perf
+            .output()
+            .map_err(|e| Error::Command(format!("cannot run perf record: {e}")))?;
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            return Err(Error::Command(format!(
+                "{} failed under perf record ({}):\n{}",
+                Path::new(&program).display(),
+                out.status,
+                crate::collect::run::last_lines(&stderr, 5)
+            )));
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 fn first_line(s: &str) -> String {

@@ -22,6 +22,8 @@ pub struct Doc<'a> {
     pub base_ns: u64,
     /// Sampled CPU time of the head build, in nanoseconds.
     pub head_ns: u64,
+    /// The perf event sampled (`cpu-clock`, or `cpu-clock:u` without kernel frames).
+    pub event: &'a str,
     /// Profiles per side.
     pub profiles: u32,
     /// Seconds of `--profile-time` of each profile.
@@ -68,9 +70,10 @@ pub fn points(f: f64) -> String {
 /// The line under the table: how much was sampled.
 pub fn footer(d: &Doc<'_>) -> String {
     format!(
-        "{} profile(s) of {} s per side, interleaved, perf cpu-clock at {} Hz: {:.2} s of CPU sampled on the baseline, {:.2} s on head; {:.0} s in all",
+        "{} profile(s) of {} s per side, interleaved, perf {} at {} Hz: {:.2} s of CPU sampled on the baseline, {:.2} s on head; {:.0} s in all",
         d.profiles,
         d.profile_seconds,
+        d.event,
         crate::explain::perf::FREQUENCY,
         d.base_ns as f64 / 1e9,
         d.head_ns as f64 / 1e9,
