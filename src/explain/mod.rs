@@ -115,8 +115,13 @@ impl FunctionChange {
     }
 }
 
+/// The smallest growth of share listed: half a tenth of a percentage point, below which a row
+/// would read `+0.0 pp` and is sampling noise (a function with a handful of samples).
+pub const MIN_GROWTH: f64 = 0.0005;
+
 /// The `n` functions whose self share grew most from `base` to `head`, largest growth first
-/// (ties by name, so the output is deterministic); only functions that grew.
+/// (ties by name, so the output is deterministic); only functions that grew by at least
+/// [`MIN_GROWTH`].
 pub fn top_growth(base: &Folded, head: &Folded, n: usize) -> Vec<FunctionChange> {
     let (bt, ht) = (base.total(), head.total());
     let share = |c: u64, t: u64| if t == 0 { 0.0 } else { c as f64 / t as f64 };
@@ -140,7 +145,7 @@ pub fn top_growth(base: &Folded, head: &Folded, n: usize) -> Vec<FunctionChange>
                 head_share: share(h, ht),
             }
         })
-        .filter(|c| c.growth() > 0.0)
+        .filter(|c| c.growth() >= MIN_GROWTH)
         .collect();
     all.sort_by(|a, b| {
         b.growth()
@@ -226,6 +231,15 @@ mod tests {
         let top = top_growth(&base, &head, 1);
         assert_eq!(top.len(), 1);
         assert_eq!(top[0].function, "a");
+    }
+
+    #[test]
+    fn growth_below_a_twentieth_of_a_point_is_noise() {
+        let base = Folded::parse("m;a 10000\nm;b 1\n");
+        let head = Folded::parse("m;a 10000\nm;b 2\nm;c 500\n");
+        let top = top_growth(&base, &head, 10);
+        let names: Vec<&str> = top.iter().map(|c| c.function.as_str()).collect();
+        assert_eq!(names, ["c"]);
     }
 
     #[test]
