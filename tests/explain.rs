@@ -7,11 +7,12 @@ use common::*;
 use git2::Repository;
 
 /// The extra work of the head commit: a function of its own (never inlined, no calls inside,
-/// even in a debug build), so that its self time is what grows.
+/// even in a debug build), so that its self time is what grows, and one system call per
+/// operation (a `stat` of `/`).
 const INJECTED: &str = r#"
 #[inline(never)]
 fn injected_slowdown(data: &[u64]) -> u64 {
-    let mut acc = 1u64;
+    let mut acc = u64::from(std::fs::metadata("/").is_ok());
     let mut round = 0;
     while round < 40 {
         let mut i = 0;
@@ -98,6 +99,21 @@ fn the_injected_function_is_among_the_top_three() {
         stdout(&out)
     );
     assert!(stdout(&out).contains("injected_slowdown"));
+    // strace is optional here (the report says how to install it) but required on CI.
+    match doc["syscalls"].as_array() {
+        Some(calls) => {
+            let names: Vec<&str> = calls.iter().map(|c| c["name"].as_str().unwrap()).collect();
+            assert!(
+                names.iter().any(|n| n.contains("stat")),
+                "no stat call grew: {names:?}"
+            );
+        }
+        None => assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set and strace is missing: {}",
+            doc["syscalls_note"]
+        ),
+    }
     let svg_text = std::fs::read_to_string(&svg).unwrap();
     assert!(svg_text.contains("injected_slowdown"));
     let md_text = std::fs::read_to_string(&md).unwrap();

@@ -524,6 +524,11 @@ fn explain_text_markdown_and_json() {
         "fixture;main;iter;checksum 600000000\nfixture;main;iter;injected_slowdown 900000000\nfixture;main;iter 300000000\nfixture;main;setup 100000000\nfixture;main;iter;memcpy `x`|y 100000000\n",
     );
     let top = top_growth(&base, &head, 10);
+    let calls = [perfgate::explain::syscalls::SyscallChange {
+        name: "write".into(),
+        base: 1,
+        head: 3,
+    }];
     let doc = Doc {
         bench_id: "fixture/sum",
         base_commit: "0123456789abcdef0123456789abcdef01234567",
@@ -534,6 +539,7 @@ fn explain_text_markdown_and_json() {
         profiles: 2,
         profile_seconds: 2.0,
         top: &top,
+        syscalls: Ok(&calls),
         svg: "/t/perfgate/explain/fixture_sum.svg",
         seconds: 14.0,
     };
@@ -545,4 +551,10 @@ fn explain_text_markdown_and_json() {
     let back: json::Report = serde_json::from_str(&j).unwrap();
     assert_eq!(back.top_functions[0].function, "injected_slowdown");
     insta::assert_snapshot!("explain_json", j);
+    let none = Doc {
+        syscalls: Err(perfgate::explain::syscalls::NOT_INSTALLED),
+        ..doc
+    };
+    assert!(text::render(&none, false).contains("apt-get install strace"));
+    assert!(json::render(&none).contains("\"syscalls\": null"));
 }

@@ -14,6 +14,7 @@ use super::{Ctx, note, out, plan, warn};
 use crate::confirm::bench::BenchBuild;
 use crate::confirm::worktree;
 use crate::error::{Error, Result};
+use crate::explain::syscalls::{self, SyscallChange};
 use crate::explain::{self, Folded, perf};
 use crate::report::explain as view;
 use crate::report::format::short_commit;
@@ -101,6 +102,18 @@ pub(super) fn run(ctx: &Ctx, p: plan::Explain) -> Result<i32> {
         crate::baseline::store::write_atomic(&path, f.to_text().as_bytes())?;
     }
     let top = explain::top_growth(&base_folded, &head_folded, TOP);
+    let counted: Result<Vec<SyscallChange>, &str> = if syscalls::available() {
+        note(&format!(
+            "counting the system calls of one {} operation on each build (strace -c)",
+            p.bench_id
+        ));
+        let base_ops = syscalls_per_op(&base, &p.bench_id, &dir, "base")?;
+        let head_ops = syscalls_per_op(&head_build, &p.bench_id, &dir, "head")?;
+        Ok(syscalls::grown(&base_ops, &head_ops))
+    } else {
+        note(syscalls::NOT_INSTALLED);
+        Err(syscalls::NOT_INSTALLED)
+    };
     let svg_path = ctx.layout.or_default(p.svg.as_deref(), || {
         dir.join(format!("{}.svg", file_stem(&p.bench_id)))
     });
@@ -124,6 +137,7 @@ pub(super) fn run(ctx: &Ctx, p: plan::Explain) -> Result<i32> {
         profiles: p.profiles,
         profile_seconds: p.profile_seconds,
         top: &top,
+        syscalls: counted.as_deref().map_err(|e| *e),
         svg: &svg_text,
         seconds: started.elapsed().as_secs_f64(),
     };
@@ -191,6 +205,25 @@ fn profile(
     // The raw profile is folded into the side's stacks, which are kept (`*.folded`).
     let _ = std::fs::remove_file(data);
     Ok(folded)
+}
+
+/// The system calls of one operation of the benchmark on `build`: a one-iteration run under
+/// strace less a run that selects nothing ([`syscalls`] says why).
+fn syscalls_per_op(
+    build: &BenchBuild,
+    id: &str,
+    dir: &Path,
+    side: &str,
+) -> Result<syscalls::Counts> {
+    let (Some(one), Some(empty)) = (
+        build.test_command(id, &[id.to_string()]),
+        build.test_command(id, &[]),
+    ) else {
+        return Err(Error::Command(format!("no bench holds {id:?}")));
+    };
+    let one = syscalls::count(&one, &dir.join(format!("{side}.strace-one.txt")))?;
+    let empty = syscalls::count(&empty, &dir.join(format!("{side}.strace-none.txt")))?;
+    Ok(syscalls::per_operation(&one, &empty))
 }
 
 /// The root frame of both sides' stacks: the bench target's name.

@@ -381,6 +381,18 @@ impl BenchBuild {
         Some(cmd)
     }
 
+    /// The command that runs the binary holding benchmark `id` in criterion's test mode
+    /// (`--test`: each selected benchmark's routine called once, one iteration) with the
+    /// exact filter of `selected` (none: the run selects nothing). `None` when no binary
+    /// holds `id`.
+    pub fn test_command(&self, id: &str, selected: &[String]) -> Option<Command> {
+        let b = self.holding(id).next()?;
+        let mut cmd = b.command(&self.env);
+        cmd.args(["--bench", "--test"])
+            .arg(super::exact_filter(selected));
+        Some(cmd)
+    }
+
     /// Runs exactly benchmark `id` once in every binary that holds it, with `extra_env` on top
     /// of the build's environment, appending the output to `log`.
     pub fn run(

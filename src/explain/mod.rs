@@ -13,6 +13,7 @@
 //! that does more work per iteration takes a larger share of the head's samples.
 
 pub mod perf;
+pub mod syscalls;
 
 use std::collections::BTreeMap;
 

@@ -38,6 +38,11 @@ pub struct Report {
     pub profile_seconds: f64,
     /// Functions whose self share grew most, largest growth first (at most 10).
     pub top_functions: Vec<FunctionOut>,
+    /// System calls whose count per operation grew (strace -c over one iteration), most
+    /// grown first; null when they were not counted.
+    pub syscalls: Option<Vec<SyscallOut>>,
+    /// Why they were not counted, with how to enable it; null when they were.
+    pub syscalls_note: Option<String>,
     /// The differential flame graph's path.
     pub flamegraph: String,
     /// Seconds the whole explanation took.
@@ -58,6 +63,18 @@ pub struct FunctionOut {
     pub baseline_share: f64,
     /// Share of head's samples, a fraction.
     pub head_share: f64,
+}
+
+/// A system call whose count per operation grew.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyscallOut {
+    /// The call's name.
+    pub name: String,
+    /// Calls per operation on the baseline.
+    pub baseline_per_op: u64,
+    /// Calls per operation on head.
+    pub head_per_op: u64,
 }
 
 /// The document of an explanation.
@@ -84,6 +101,16 @@ pub fn report(d: &Doc<'_>) -> Report {
                 head_share: f.head_share,
             })
             .collect(),
+        syscalls: d.syscalls.ok().map(|l| {
+            l.iter()
+                .map(|c| SyscallOut {
+                    name: c.name.clone(),
+                    baseline_per_op: c.base,
+                    head_per_op: c.head,
+                })
+                .collect()
+        }),
+        syscalls_note: d.syscalls.err().map(str::to_string),
         flamegraph: d.svg.to_string(),
         seconds: d.seconds,
     }

@@ -1,7 +1,7 @@
 //! `perfgate explain --markdown FILE`: the functions whose self share grew most, as a collapsed
 //! section for a job summary or pull request comment, which names the flame graph artifact.
 
-use super::{Doc, footer, headline, points, share};
+use super::{Doc, footer, headline, points, share, syscall_line};
 use crate::report::markdown::{code, text};
 
 /// Renders the explanation as GitHub-flavoured markdown (ends with a newline).
@@ -25,6 +25,24 @@ pub fn render(d: &Doc<'_>) -> String {
             ));
         }
         out.push('\n');
+    }
+    match d.syscalls {
+        Ok(list) if !list.is_empty() => {
+            out.push_str(
+                "System calls whose count per operation grew (strace -c, one iteration):\n\n",
+            );
+            out.push_str("| System call | Baseline per op | Head per op |\n|---|---:|---:|\n");
+            for c in list {
+                out.push_str(&format!(
+                    "| {} | {} | {} |\n",
+                    code(&c.name, true),
+                    c.base,
+                    c.head
+                ));
+            }
+            out.push('\n');
+        }
+        _ => out.push_str(&format!("{}\n\n", text(&syscall_line(d)))),
     }
     let file = std::path::Path::new(d.svg)
         .file_name()

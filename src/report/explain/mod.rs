@@ -7,6 +7,7 @@ pub mod markdown;
 pub mod text;
 
 use crate::explain::FunctionChange;
+use crate::explain::syscalls::SyscallChange;
 use crate::report::format::short_commit;
 
 /// What an explanation's output shows.
@@ -30,6 +31,9 @@ pub struct Doc<'a> {
     pub profile_seconds: f64,
     /// The functions whose self share grew most, largest growth first.
     pub top: &'a [FunctionChange],
+    /// The system calls whose count per operation grew, or why they were not counted (one
+    /// line saying how to enable it).
+    pub syscalls: Result<&'a [SyscallChange], &'a str>,
     /// Where the differential flame graph was written.
     pub svg: &'a str,
     /// Seconds the whole explanation took, builds included.
@@ -65,6 +69,21 @@ pub fn share(f: f64) -> String {
 /// A growth of share in percentage points, `+12.3 pp`.
 pub fn points(f: f64) -> String {
     format!("{:+.1} pp", f * 100.0)
+}
+
+/// The system call line: the calls whose count per operation grew, `write 0 -> 3, clone3 1 -> 2`.
+pub fn syscall_line(d: &Doc<'_>) -> String {
+    match d.syscalls {
+        Err(why) => why.to_string(),
+        Ok([]) => "system calls per operation (strace -c, one iteration): none grew".to_string(),
+        Ok(list) => format!(
+            "system calls per operation that grew (strace -c, one iteration): {}",
+            list.iter()
+                .map(|c| format!("{} {} -> {}", c.name, c.base, c.head))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 /// The line under the table: how much was sampled.

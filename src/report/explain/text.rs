@@ -3,7 +3,7 @@
 
 use comfy_table::{Cell, CellAlignment};
 
-use super::{Doc, footer, headline, points, share};
+use super::{Doc, footer, headline, points, share, syscall_line};
 use crate::report::terminal_safe;
 
 /// Renders the explanation (ends with a newline). Function names come from the profiled
@@ -31,7 +31,8 @@ pub fn render(d: &Doc<'_>, color: bool) -> String {
         out.push('\n');
     }
     out.push_str(&format!(
-        "differential flame graph (red: more on head): {}\n{}\n",
+        "{}\ndifferential flame graph (red: more on head): {}\n{}\n",
+        terminal_safe(&syscall_line(d)),
         terminal_safe(d.svg),
         footer(d)
     ));
