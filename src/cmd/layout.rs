@@ -113,6 +113,11 @@ mod tests {
         assert_eq!(l.ab_target(), Path::new("/t/perfgate/ab/target"));
         assert_eq!(l.eval_dir(), Path::new("/t/perfgate/eval"));
         assert_eq!(
+            l.explain_target(),
+            Path::new("/t/perfgate/ab/explain-target")
+        );
+        assert_eq!(l.explain_dir(), Path::new("/t/perfgate/explain"));
+        assert_eq!(
             l.or_default(Some(Path::new("r.json")), || l.results()),
             Path::new("/w/r.json")
         );
