@@ -513,6 +513,12 @@ pub struct CheckArgs {
     /// target/perfgate/ab/target, in $CARGO_TARGET_DIR when set).
     #[arg(long, value_name = "DIR")]
     pub ab_target_dir: Option<PathBuf>,
+    /// After the verdict, profile every confirmed regression as `perfgate explain` does
+    /// (against the build it was confirmed against) and write each one's JSON, markdown and
+    /// flame graph into DIR; the text follows the report, and each markdown report file gets
+    /// the collapsed sections. Never changes the exit code; without perf, one warning.
+    #[arg(long, value_name = "DIR")]
+    pub explain: Option<PathBuf>,
     #[command(flatten)]
     pub bench: BenchArgs,
 }
@@ -678,6 +684,7 @@ impl Cli {
                 current_env: a.current_env,
                 ab: a.ab,
                 ab_target_dir: a.ab_target_dir,
+                explain: a.explain,
                 bench: a.bench.into(),
             }),
             Command::Baseline(BaselineCommand::Refresh(a)) => {

@@ -33,7 +33,6 @@ pub(super) fn run(ctx: &Ctx, p: plan::Explain) -> Result<i32> {
             return Ok(EXIT_PROFILING_UNAVAILABLE);
         }
     };
-    let started = Instant::now();
     let source = plan::BaselineSource {
         file: None,
         git_ref: None,
@@ -41,7 +40,73 @@ pub(super) fn run(ctx: &Ctx, p: plan::Explain) -> Result<i32> {
         dir: PathBuf::from("baselines"),
     };
     let rev = super::resolve_rev(ctx, &source, &p.baseline_ref)?;
-    let checkout = worktree::prepare(ctx.cwd(), &rev, &ctx.layout.ab_dir())?;
+    let (text, _) = explain(ctx, &perf, &p, &rev)?;
+    out(&text)?;
+    Ok(EXIT_PASS)
+}
+
+/// Explains each of `ids` (the confirmed regressions of a `check`) against `rev`, writing each
+/// one's JSON, markdown and SVG into `dir`: the terminal text and the markdown sections, in
+/// order. Never an error: profiling is an explanation, not part of the verdict, so a failure
+/// is one warning line and the check's exit code stands.
+pub(super) fn for_check(
+    ctx: &Ctx,
+    rev: &str,
+    ids: &[String],
+    cargo_args: &[String],
+    dir: &Path,
+) -> (String, String) {
+    let (mut text, mut md) = (String::new(), String::new());
+    if ids.is_empty() {
+        return (text, md);
+    }
+    let perf = match perf::check() {
+        Ok(p) => p,
+        Err(why) => {
+            warn(&format!("no profile of the regressions: {why}"));
+            return (text, md);
+        }
+    };
+    for id in ids {
+        let stem = file_stem(id);
+        let p = plan::Explain {
+            bench_id: id.clone(),
+            baseline_ref: rev.to_string(),
+            profiles: DEFAULT_PROFILES,
+            profile_seconds: DEFAULT_PROFILE_SECONDS,
+            json: Some(dir.join(format!("{stem}.json"))),
+            markdown: Some(dir.join(format!("{stem}.md"))),
+            svg: Some(dir.join(format!("{stem}.svg"))),
+            bench: plan::Bench {
+                criterion_dir: None,
+                quick: false,
+                testbed: None,
+                cargo_args: cargo_args.to_vec(),
+            },
+        };
+        match explain(ctx, &perf, &p, rev) {
+            Ok((t, m)) => {
+                text.push_str(&t);
+                md.push('\n');
+                md.push_str(&m);
+            }
+            Err(e) => warn(&format!("no profile of {id}: {e}")),
+        }
+    }
+    (text, md)
+}
+
+/// Profiles per side when `check` explains a regression (`explain --profiles`' default).
+pub(super) const DEFAULT_PROFILES: u32 = 2;
+/// Seconds per profile when `check` explains a regression (`explain --profile-time`'s
+/// default).
+pub(super) const DEFAULT_PROFILE_SECONDS: f64 = 2.0;
+
+/// One explanation against the resolved revision `rev`: builds, profiles, counts, writes the
+/// plan's files, and returns the terminal text and the markdown section.
+fn explain(ctx: &Ctx, perf: &perf::Perf, p: &plan::Explain, rev: &str) -> Result<(String, String)> {
+    let started = Instant::now();
+    let checkout = worktree::prepare(ctx.cwd(), rev, &ctx.layout.ab_dir())?;
     let head = head_label(ctx.cwd());
     let targets = ctx.layout.explain_target();
     let base_target = targets.join("base");
@@ -51,8 +116,8 @@ pub(super) fn run(ctx: &Ctx, p: plan::Explain) -> Result<i32> {
         "building the benches of {} and of head for profiling (frame pointers, line tables)",
         short_commit(&checkout.commit)
     ));
-    let base = build(&checkout.project_dir, &base_target, &p, "the baseline")?;
-    let head_build = build(ctx.cwd(), &targets.join("head"), &p, "head")?;
+    let base = build(&checkout.project_dir, &base_target, p, "the baseline")?;
+    let head_build = build(ctx.cwd(), &targets.join("head"), p, "head")?;
     drop(phase);
 
     let dir = ctx.layout.explain_dir();
@@ -80,7 +145,7 @@ pub(super) fn run(ctx: &Ctx, p: plan::Explain) -> Result<i32> {
                 p.profiles,
                 p.profile_seconds
             ));
-            let folded = profile(&perf, build, &p, &dir.join(format!("{name}-{i}.perf.data")))?;
+            let folded = profile(perf, build, p, &dir.join(format!("{name}-{i}.perf.data")))?;
             let folded = folded.with_root(&root);
             if is_base {
                 base_folded.add(&folded);
@@ -144,11 +209,11 @@ pub(super) fn run(ctx: &Ctx, p: plan::Explain) -> Result<i32> {
     if let Some(f) = &p.json {
         crate::baseline::store::write_atomic(f, view::json::render(&doc).as_bytes())?;
     }
+    let md = view::markdown::render(&doc);
     if let Some(f) = &p.markdown {
-        crate::baseline::store::write_atomic(f, view::markdown::render(&doc).as_bytes())?;
+        crate::baseline::store::write_atomic(f, md.as_bytes())?;
     }
-    out(&view::text::render(&doc, ctx.color))?;
-    Ok(EXIT_PASS)
+    Ok((view::text::render(&doc, ctx.color), md))
 }
 
 /// The profiling build of the crate in `project_dir` into `target`: the user's cargo

@@ -126,6 +126,8 @@ pub struct Check {
     pub ab: Option<String>,
     /// The target directory of the baseline commit's build (default: the layout's).
     pub ab_target_dir: Option<PathBuf>,
+    /// Profile every confirmed regression into this folder (`perfgate explain`'s files).
+    pub explain: Option<PathBuf>,
     /// How to run the suite.
     pub bench: Bench,
 }
