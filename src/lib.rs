@@ -3,9 +3,10 @@
 //! The modules follow the data flow: [`collect`] reads criterion's output (and perfgate's
 //! per-operation latency logs) into a [`baseline::Snapshot`]; [`baseline`] stores snapshots as
 //! versioned JSON and reads them from git; [`stats`] holds the statistics; [`compare`] turns two
-//! snapshots and a [`config::Config`] into verdicts; [`report`] renders them. The binary in
-//! `src/main.rs` is a thin layer over [`cli`] (the command line, converted into plans) and
-//! [`cmd`] (one file per command). [`vocab`] is the vocabulary every layer shares. The
+//! snapshots and a [`config::Config`] into verdicts; [`explain`] profiles one benchmark on
+//! two builds and says which functions and system calls grew; [`report`] renders them. The
+//! binary in `src/main.rs` is a thin layer over [`cli`] (the command line, converted into
+//! plans) and [`cmd`] (one file per command). [`vocab`] is the vocabulary every layer shares. The
 //! flagship benchmark subject is the `perfgate-workload` crate; the per-operation latency
 //! recorder that benches use is the `perfgate-recorder` crate.
 
