@@ -188,7 +188,8 @@ pub fn differential_svg(base: &Folded, head: &Folded, title: &str) -> std::io::R
     let mut fo = inferno::flamegraph::Options::default();
     fo.title = title.to_string();
     fo.subtitle = Some("red: more of the samples on head than on the baseline; blue: less".into());
-    fo.count_name = "samples".into();
+    // The weights are sampling periods: nanoseconds of the software clock, not sample counts.
+    fo.count_name = "ns".into();
     let mut svg = Vec::new();
     inferno::flamegraph::from_reader(&mut fo, diff.as_slice(), &mut svg)?;
     Ok(String::from_utf8_lossy(&svg).into_owned())
