@@ -17,6 +17,8 @@ Exit codes:
   2  usage error or bad input: missing, empty, corrupt or incompatible file, no criterion
      output, failing `cargo bench`, bad config; also `check` when its A/B rounds fail (the
      first comparison's report is printed, with the error in its headline)
+  3  explain: profiling is unavailable here (perf missing or forbidden; the message says how
+     to enable it)
 A closed output pipe (e.g. `| head`) is not an error.";
 
 /// perfgate: fail the build when a change makes a benchmark slower.
@@ -76,6 +78,9 @@ impl From<FormatArg> for Format {
 }
 
 /// The subcommands.
+// One value per process, parsed once and converted at once: the size of its largest variant
+// costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run `cargo bench` and write a results file (target/perfgate/results.json).
@@ -108,6 +113,60 @@ pub enum Command {
     /// one verdict, table, markdown, job summary and comment.
     #[command(after_help = MERGE_HELP, after_long_help = MERGE_HELP)]
     Merge(MergeArgs),
+    /// Show where a benchmark got slower: profile it with perf on the baseline build and on
+    /// head, interleaved, and report the functions whose self time grew most, with a
+    /// differential flame graph (SVG).
+    #[command(after_help = EXPLAIN_HELP, after_long_help = EXPLAIN_HELP)]
+    Explain(ExplainArgs),
+}
+
+const EXPLAIN_HELP: &str = "\
+Both sides are built for profiling in their own target directory (frame pointers and line
+tables: target/perfgate/ab/explain-target), never in a measured build's. Needs perf
+(docs/explain.md); profiling never changes a verdict.
+
+Examples:
+  perfgate explain fixture/sum
+  perfgate explain pool/roundtrip --baseline-ref origin/main --json explain.json -- --bench pool
+
+Exit code 0 when the profiles were compared; 2 for bad input or a failed build or run; 3 when
+profiling is unavailable here (perf missing, or forbidden by kernel.perf_event_paranoid), with
+one line saying how to enable it.";
+
+/// `perfgate explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The benchmark's full criterion id.
+    #[arg(value_name = "BENCH_ID")]
+    pub bench_id: String,
+    /// The baseline revision; `merge-base` is the merge-base of HEAD with the main branch.
+    #[arg(long, value_name = "REF", default_value = "merge-base")]
+    pub baseline_ref: String,
+    /// Profiles per side, interleaved (baseline, head, head, baseline, ...).
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub profiles: u32,
+    /// Seconds of each profile (criterion's --profile-time).
+    #[arg(long, value_name = "S", default_value_t = 2.0, value_parser = parse_seconds)]
+    pub profile_time: f64,
+    /// Also write the result as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Also write the result as a collapsed markdown section to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Where to write the differential flame graph (default:
+    /// target/perfgate/explain/<benchmark>.svg).
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    #[command(flatten)]
+    pub bench: BenchArgs,
+}
+
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.1..=600.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a number of seconds in [0.1, 600]")),
+    }
 }
 
 const MERGE_HELP: &str = "\
@@ -496,6 +555,12 @@ pub struct CheckArgs {
     /// target/perfgate/shard-K-of-N.json).
     #[arg(long, value_name = "FILE", requires = "shard")]
     pub shard_report: Option<PathBuf>,
+    /// After the verdict, profile every confirmed regression as `perfgate explain` does
+    /// (against the build it was confirmed against) and write each one's JSON, markdown and
+    /// flame graph into DIR; the text follows the report, and each markdown report file gets
+    /// the collapsed sections. Never changes the exit code; without perf, one warning.
+    #[arg(long, value_name = "DIR")]
+    pub explain: Option<PathBuf>,
     #[command(flatten)]
     pub bench: BenchArgs,
 }
@@ -686,6 +751,7 @@ impl Cli {
                 pin_cpu: a.pin_cpu,
                 shard: a.shard,
                 shard_report: a.shard_report,
+                explain: a.explain,
                 bench: a.bench.into(),
             }),
             Command::Merge(a) => cmd::Command::Merge(plan::Merge {
@@ -728,6 +794,16 @@ impl Cli {
                 json: a.json,
                 ab_target_dir: a.ab_target_dir,
                 pin_cpu: a.pin_cpu,
+                bench: a.bench.into(),
+            }),
+            Command::Explain(a) => cmd::Command::Explain(plan::Explain {
+                bench_id: a.bench_id,
+                baseline_ref: a.baseline_ref,
+                profiles: a.profiles,
+                profile_seconds: a.profile_time,
+                json: a.json,
+                markdown: a.markdown,
+                svg: a.svg,
                 bench: a.bench.into(),
             }),
         };

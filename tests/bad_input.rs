@@ -711,3 +711,18 @@ fn closed_stdout_and_stderr_are_not_a_panic() {
     // An error with stderr closed: exit 2, no panic.
     assert_eq!(exit_with(dir, "compare --baseline missing.json", "2>&-"), 2);
 }
+
+#[test]
+fn explain_without_perf_says_how_to_install_it_in_one_line_and_exits_3() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = perfgate()
+        .current_dir(tmp.path())
+        .env("PATH", tmp.path())
+        .args(["explain", "fixture/sum"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("apt-get install linux-perf"), "{err}");
+}

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 /// Lowest first. A module may use the ones before it, never one after it.
 const LAYERS: &[&str] = &[
     "error", "vocab", "stats", "config", "baseline", "collect", "compare", "history", "confirm",
-    "bisect", "eval", "report", "cmd", "cli",
+    "bisect", "explain", "eval", "report", "cmd", "cli",
 ];
 
 /// Files that are not part of any layer: the crate root, the binaries, test helpers.

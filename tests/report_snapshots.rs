@@ -634,3 +634,50 @@ fn html_escapes_hostile_benchmark_names() {
     assert!(page.contains("<code>r&quot;s&#39;.json</code>"));
     insta::assert_snapshot!(html_without_charts(&page));
 }
+
+/// An explanation of a slowdown: one function new on head, two that grew a little.
+#[test]
+fn explain_text_markdown_and_json() {
+    use perfgate::explain::{Folded, top_growth};
+    use perfgate::report::explain::{Doc, json, markdown, text};
+    let base = Folded::parse(
+        "fixture;main;iter;checksum 600000000\nfixture;main;iter 300000000\nfixture;main;setup 100000000\n",
+    );
+    let head = Folded::parse(
+        "fixture;main;iter;checksum 600000000\nfixture;main;iter;injected_slowdown 900000000\nfixture;main;iter 300000000\nfixture;main;setup 100000000\nfixture;main;iter;memcpy `x`|y 100000000\n",
+    );
+    let top = top_growth(&base, &head, 10);
+    let calls = [perfgate::explain::syscalls::SyscallChange {
+        name: "write".into(),
+        base: 1,
+        head: 3,
+    }];
+    let doc = Doc {
+        bench_id: "fixture/sum",
+        base_commit: "0123456789abcdef0123456789abcdef01234567",
+        head: "HEAD 89abcdef0123",
+        base_ns: base.total(),
+        head_ns: head.total(),
+        event: "cpu-clock",
+        profiles: 2,
+        profile_seconds: 2.0,
+        top: &top,
+        syscalls: Ok(&calls),
+        svg: "/t/perfgate/explain/fixture_sum.svg",
+        seconds: 14.0,
+    };
+    let t = text::render(&doc, false);
+    assert!(!t.contains('\u{1b}'), "{t}");
+    insta::assert_snapshot!("explain_text", t);
+    insta::assert_snapshot!("explain_markdown", markdown::render(&doc));
+    let j = json::render(&doc);
+    let back: json::Report = serde_json::from_str(&j).unwrap();
+    assert_eq!(back.top_functions[0].function, "injected_slowdown");
+    insta::assert_snapshot!("explain_json", j);
+    let none = Doc {
+        syscalls: Err(perfgate::explain::syscalls::NOT_INSTALLED),
+        ..doc
+    };
+    assert!(text::render(&none, false).contains("apt-get install strace"));
+    assert!(json::render(&none).contains("\"syscalls\": null"));
+}

@@ -95,7 +95,14 @@ pub(super) fn run(ctx: &Ctx, p: plan::Check) -> Result<i32> {
             paired_rounds(ctx, &p, &checkout, ids, seed, settled)
         },
     );
-    finish(ctx, cmp, Sides::new(&base, &current), outcome, &p.outputs)
+    finish(
+        ctx,
+        cmp,
+        Sides::new(&base, &current),
+        outcome,
+        &p,
+        &reference,
+    )
 }
 
 /// The reference build: the revision the baseline was read at (with `--baseline-ref`,
@@ -142,22 +149,71 @@ fn shared_runner() -> bool {
 }
 
 /// Reports the comparison, and an error of the paired rounds in its headline (exit 2): the
-/// first comparison is still worth reading.
+/// first comparison is still worth reading. With `--explain DIR`, the confirmed regressions
+/// are then profiled against `rev` (the build they were confirmed against), which never
+/// changes the exit code.
 fn finish(
     ctx: &Ctx,
     mut cmp: compare::Comparison,
     sides: Sides<'_>,
     outcome: Result<Vec<String>>,
-    outputs: &plan::Outputs,
+    p: &plan::Check,
+    rev: &str,
 ) -> Result<i32> {
+    let outputs = &p.outputs;
     match outcome {
-        Ok(_) => report_comparison(ctx, &cmp, sides, outputs),
+        Ok(_) => {
+            let code = report_comparison(ctx, &cmp, sides, outputs)?;
+            if let Some(dir) = &p.explain {
+                explain_regressions(ctx, &cmp, p, rev, dir)?;
+            }
+            Ok(code)
+        }
         Err(e) => {
             cmp.error = Some(rounds_failed(&e));
             report_comparison(ctx, &cmp, sides, outputs)?;
             Ok(crate::EXIT_ERROR)
         }
     }
+}
+
+/// `check --explain DIR`: every benchmark with a failing regression after confirmation,
+/// profiled ([`super::explain::for_check`]); its text after the report (on stderr when stdout
+/// carries a document), its markdown section appended to the markdown report files.
+fn explain_regressions(
+    ctx: &Ctx,
+    cmp: &compare::Comparison,
+    p: &plan::Check,
+    rev: &str,
+    dir: &std::path::Path,
+) -> Result<()> {
+    let mut ids: Vec<String> = Vec::new();
+    for r in &cmp.rows {
+        if r.verdict == crate::vocab::Verdict::Regressed && r.fails && !ids.contains(&r.benchmark) {
+            ids.push(r.benchmark.clone());
+        }
+    }
+    let dir = ctx.layout.absolute(dir)?;
+    let (text, md) = super::explain::for_check(ctx, rev, &ids, &p.bench.cargo_args, &dir);
+    if text.is_empty() {
+        return Ok(());
+    }
+    if p.outputs.stdout == crate::report::Format::Table {
+        super::out(&text)?;
+    } else {
+        for line in text.lines() {
+            note(line);
+        }
+    }
+    for (f, path) in &p.outputs.files {
+        if *f == crate::report::Format::Markdown {
+            let mut doc =
+                std::fs::read_to_string(path).map_err(|e| crate::error::Error::io(path, e))?;
+            doc.push_str(&md);
+            store::write_atomic(path, doc.as_bytes())?;
+        }
+    }
+    Ok(())
 }
 
 /// Which benchmarks the same-machine A/B measures, by the config's `ab` (`None`: off, or no
@@ -287,7 +343,14 @@ fn run_ab(ctx: &Ctx, p: &plan::Check, rev: &str) -> Result<i32> {
         seed,
         |ids, settled| paired_rounds(ctx, p, &checkout, ids, seed, settled),
     );
-    finish(ctx, cmp, Sides::new(&base, &current), outcome, &p.outputs)
+    finish(
+        ctx,
+        cmp,
+        Sides::new(&base, &current),
+        outcome,
+        p,
+        &checkout.commit,
+    )
 }
 
 /// The environment that builds `checkout` in the baseline's cached target directory, readied
@@ -411,7 +474,14 @@ fn run_ab_paired(
         }
         write_shard_report(ctx, p, &ids, &whole, &base, &current)?;
     }
-    finish(ctx, cmp, Sides::new(&base, &current), outcome, &p.outputs)
+    finish(
+        ctx,
+        cmp,
+        Sides::new(&base, &current),
+        outcome,
+        p,
+        &checkout.commit,
+    )
 }
 
 /// Writes the shard report of `check --shard` (nothing without one).

@@ -69,6 +69,17 @@ impl Layout {
         self.ab_dir().join("bisect-target")
     }
 
+    /// The target directory of `explain`'s profiling builds: their own, since they are built
+    /// with frame pointers and line tables and must never stand in for a measured build.
+    pub fn explain_target(&self) -> PathBuf {
+        self.ab_dir().join("explain-target")
+    }
+
+    /// `explain`'s profiles and flame graphs.
+    pub fn explain_dir(&self) -> PathBuf {
+        self.perfgate_dir().join("explain")
+    }
+
     /// The evaluation's files.
     pub fn eval_dir(&self) -> PathBuf {
         self.perfgate_dir().join("eval")
@@ -101,6 +112,11 @@ mod tests {
         assert_eq!(l.results(), Path::new("/t/perfgate/results.json"));
         assert_eq!(l.ab_target(), Path::new("/t/perfgate/ab/target"));
         assert_eq!(l.eval_dir(), Path::new("/t/perfgate/eval"));
+        assert_eq!(
+            l.explain_target(),
+            Path::new("/t/perfgate/ab/explain-target")
+        );
+        assert_eq!(l.explain_dir(), Path::new("/t/perfgate/explain"));
         assert_eq!(
             l.or_default(Some(Path::new("r.json")), || l.results()),
             Path::new("/w/r.json")

@@ -8,6 +8,7 @@ pub mod compare;
 pub mod config;
 pub mod console;
 pub mod eval;
+pub mod explain;
 pub mod history;
 pub mod layout;
 pub mod merge;
@@ -55,6 +56,8 @@ pub enum Command {
     Bisect(plan::Bisect),
     /// `perfgate merge`.
     Merge(plan::Merge),
+    /// `perfgate explain`.
+    Explain(plan::Explain),
 }
 
 /// Runs a command.
@@ -76,6 +79,7 @@ pub fn run(global: plan::Global, command: Command) -> Result<i32> {
         Command::History(p) => history::run(&ctx, p),
         Command::Bisect(p) => bisect::run(&ctx, p),
         Command::Merge(p) => merge::run(&ctx, p),
+        Command::Explain(p) => explain::run(&ctx, p),
         Command::Config => unreachable!("handled above"),
     }
 }

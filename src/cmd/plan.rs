@@ -132,6 +132,8 @@ pub struct Check {
     pub shard: Option<crate::baseline::shard::Shard>,
     /// Where the shard report goes (default: the layout's).
     pub shard_report: Option<PathBuf>,
+    /// Profile every confirmed regression into this folder (`perfgate explain`'s files).
+    pub explain: Option<PathBuf>,
     /// How to run the suite.
     pub bench: Bench,
 }
@@ -258,6 +260,27 @@ pub struct Bisect {
     pub ab_target_dir: Option<PathBuf>,
     /// The CPU the paired rounds' bench processes run on.
     pub pin_cpu: Option<usize>,
+    /// How to build and run the benches.
+    pub bench: Bench,
+}
+
+/// `perfgate explain`.
+#[derive(Debug, Clone)]
+pub struct Explain {
+    /// The benchmark's full criterion id.
+    pub bench_id: String,
+    /// The baseline revision (`merge-base`: the merge-base of HEAD with the main branch).
+    pub baseline_ref: String,
+    /// Profiles per side, interleaved.
+    pub profiles: u32,
+    /// Seconds of each profile (criterion's `--profile-time`).
+    pub profile_seconds: f64,
+    /// Also write the JSON document here.
+    pub json: Option<PathBuf>,
+    /// Also write the markdown section here.
+    pub markdown: Option<PathBuf>,
+    /// Where to write the flame graph (default: under the layout's explain folder).
+    pub svg: Option<PathBuf>,
     /// How to build and run the benches.
     pub bench: Bench,
 }

@@ -184,6 +184,44 @@ pub fn round_harness_args(user: &[String], style: ListStyle) -> Vec<String> {
     out
 }
 
+/// The harness arguments of a profiling run: the user's options without their filters (as
+/// for a round), `--noplot`, and `--profile-time` in place of the measurement's timing.
+/// Criterion 0.3 takes whole seconds only.
+pub fn profile_harness_args(user: &[String], style: ListStyle, seconds: f64) -> Vec<String> {
+    let timing = [
+        "--measurement-time",
+        "--sample-size",
+        "--nresamples",
+        "--profile-time",
+    ];
+    let mut out = Vec::new();
+    let mut args = user.iter();
+    while let Some(a) = args.next() {
+        let takes_value = VALUE_OPTIONS.contains(&a.as_str());
+        if a == "--exact" || !a.starts_with('-') {
+            continue;
+        }
+        let value = if takes_value { args.next() } else { None };
+        if timing
+            .iter()
+            .any(|t| a == t || a.starts_with(&format!("{t}=")))
+        {
+            continue;
+        }
+        out.push(a.clone());
+        out.extend(value.cloned());
+    }
+    if !out.iter().any(|a| a == "--noplot") {
+        out.push("--noplot".into());
+    }
+    let secs = match style {
+        ListStyle::Modern => format!("{seconds}"),
+        ListStyle::Criterion03 => format!("{}", seconds.ceil().max(1.0)),
+    };
+    out.extend(["--profile-time".to_string(), secs]);
+    out
+}
+
 impl BenchBuild {
     /// Builds the bench targets of the crate in `project_dir` (`cargo bench --no-run` with the
     /// cargo part of `cargo_args`, and `env`, e.g. `CARGO_TARGET_DIR`) and lists each one's
@@ -347,6 +385,38 @@ impl BenchBuild {
         self.binaries
             .iter()
             .filter(move |b| b.ids.iter().any(|i| i == id))
+    }
+
+    /// The command that runs exactly benchmark `id` in the first binary holding it for
+    /// `seconds` of criterion's `--profile-time` (iterations with no analysis: the way to
+    /// run one benchmark under a profiler), with the user's harness options but not their
+    /// filter, and `extra_env` on top of the build's environment. `None` when no binary
+    /// holds it.
+    pub fn profile_command(
+        &self,
+        id: &str,
+        seconds: f64,
+        extra_env: &[(String, String)],
+    ) -> Option<Command> {
+        let b = self.holding(id).next()?;
+        let mut cmd = b.command(&self.env);
+        cmd.envs(extra_env.iter().map(|(k, v)| (k, v)))
+            .arg("--bench")
+            .args(profile_harness_args(&self.harness_args, b.style, seconds))
+            .arg(super::exact_filter(&[id.to_string()]));
+        Some(cmd)
+    }
+
+    /// The command that runs the binary holding benchmark `id` in criterion's test mode
+    /// (`--test`: each selected benchmark's routine called once, one iteration) with the
+    /// exact filter of `selected` (none: the run selects nothing). `None` when no binary
+    /// holds `id`.
+    pub fn test_command(&self, id: &str, selected: &[String]) -> Option<Command> {
+        let b = self.holding(id).next()?;
+        let mut cmd = b.command(&self.env);
+        cmd.args(["--bench", "--test"])
+            .arg(super::exact_filter(selected));
+        Some(cmd)
     }
 
     /// Runs exactly benchmark `id` once in every binary that holds it, with `extra_env` on top
@@ -755,6 +825,36 @@ not json at all
                 "--nresamples",
                 "1000"
             ])
+        );
+    }
+
+    #[test]
+    fn profile_arguments_keep_options_and_replace_the_timing() {
+        let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            profile_harness_args(
+                &s(&[
+                    "--warm-up-time",
+                    "0.05",
+                    "--measurement-time",
+                    "0.1",
+                    "sum",
+                    "--exact"
+                ]),
+                ListStyle::Modern,
+                2.5
+            ),
+            s(&[
+                "--warm-up-time",
+                "0.05",
+                "--noplot",
+                "--profile-time",
+                "2.5"
+            ])
+        );
+        assert_eq!(
+            profile_harness_args(&[], ListStyle::Criterion03, 2.5),
+            s(&["--noplot", "--profile-time", "3"])
         );
     }
 

@@ -5,6 +5,7 @@
 pub mod bisect;
 pub mod compact;
 pub mod eval;
+pub mod explain;
 pub mod format;
 pub mod github;
 pub mod history;
