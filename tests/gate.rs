@@ -7,13 +7,16 @@ mod common;
 use common::*;
 use perfgate::baseline::store::read_snapshot;
 
-/// Thresholds loose enough that an A/A pair of debug-build runs on a busy 2-core machine never
-/// trips them, and tight enough that a 4x slowdown always does.
+/// Thresholds loose enough that an A/A pair of debug-build runs on a busy 2-core machine does
+/// not trip them, and tight enough that a 4x slowdown (-75%) always does. This compares with a
+/// stored one-run baseline, the case docs/noise.md shows to drift: at -30%, `standalone` (a
+/// checksum of 8 bytes, nanoseconds an iteration) read -39% in an A/A pair while other tests
+/// ran beside it.
 const TEST_CONFIG: &str = r#"
 schema_version = 1
 [defaults]
 gate = ["throughput"]
-thresholds = { throughput = -30.0 }
+thresholds = { throughput = -50.0 }
 "#;
 
 #[test]
@@ -134,7 +137,7 @@ fn run_refresh_and_compare_a_a_then_a_slowed_variant() {
         .find(|l| l.contains("REGRESSED"))
         .expect("a regressed row");
     assert!(
-        first_row.contains("throughput") && first_row.contains("exceeds -30%"),
+        first_row.contains("throughput") && first_row.contains("exceeds -50%"),
         "{first_row}"
     );
     assert!(
