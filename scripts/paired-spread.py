@@ -29,7 +29,9 @@ def robust_sd(xs):
 
 def logs_of(set_name):
     out = {}
-    runs = sorted(glob.glob(os.path.join(RAW, set_name, "aa", "*.json")))
+    # A run still in progress has an empty report: not a run yet.
+    runs = [p for p in sorted(glob.glob(os.path.join(RAW, set_name, "aa", "*.json")))
+            if os.path.getsize(p) > 0]
     for path in runs:
         with open(path) as fh:
             report = json.load(fh)

@@ -616,6 +616,11 @@ impl SideRuns {
                 std::fs::remove_file(&staged).map_err(|e| Error::io(&staged, e))?;
             }
             std::fs::copy(orig, &staged).map_err(|e| Error::io(&staged, e))?;
+            // On disk before the round: the kernel's writeback of the copies' dirty pages
+            // would otherwise run during the round's measurements.
+            File::open(&staged)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| Error::io(&staged, e))?;
             b.path = staged;
         }
         Ok(())
