@@ -503,9 +503,13 @@ fn write_shard_report(
             .perfgate_dir()
             .join(format!("shard-{}-of-{}.json", s.index, s.count)),
     };
+    // The rules in force, not where they were read from: two runners may check the
+    // repository out at different paths.
+    let mut rules = ctx.config.clone();
+    rules.source = None;
     let config = format!(
         "{:016x}",
-        crate::stats::rng::seed_from(&[&format!("{:?}", ctx.config)])
+        crate::stats::rng::seed_from(&[&format!("{rules:?}")])
     );
     let r = ShardReport::new(
         s,
