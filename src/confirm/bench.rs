@@ -658,18 +658,14 @@ impl SideRuns {
             .join(perfgate_recorder::recorder::LATENCY_SUBDIR)
     }
 
-    /// Runs `id`, padding the environment of each binary to `pad_to(binary)` bytes of
-    /// footprint when it says so.
-    fn run(&mut self, id: &str, pad_to: &dyn Fn(&str) -> Option<usize>) -> Result<()> {
+    /// Runs `id`, with `pads` bytes of padding in the environment of each binary it names.
+    fn run(&mut self, id: &str, pads: &[(String, usize)]) -> Result<()> {
         if self.log.is_none() {
             let f = File::create(&self.log_path).map_err(|e| Error::io(&self.log_path, e))?;
             self.log = Some(f);
         }
         let env = self.run_env();
-        let pad = |b: &BenchBinary| {
-            let want = pad_to(&b.name)?;
-            Some(want.saturating_sub(self.build.footprint(b, &env)))
-        };
+        let pad = |b: &BenchBinary| pads.iter().find(|(n, _)| *n == b.name).map(|p| p.1);
         let log = self.log.as_ref().expect("opened above");
         self.build.run(id, &env, &pad, log, &self.log_path)
     }
@@ -702,21 +698,21 @@ pub struct BuildPair {
 }
 
 impl BuildPair {
-    /// For each binary of `side` that holds `id`, the footprint both sides' runs of it are
-    /// padded to: the larger of the two.
-    fn pad_targets(&self, side: Side, id: &str) -> Vec<(String, usize)> {
-        let runs = match side {
-            Side::Baseline => &self.baseline,
-            Side::Current => &self.current,
+    /// For each binary of `side` that holds `id`, the bytes of padding that bring its run's
+    /// footprint up to the other side's (none for the larger of the two).
+    fn pads(&self, side: Side, id: &str) -> Vec<(String, usize)> {
+        let (runs, other) = match side {
+            Side::Baseline => (&self.baseline, &self.current),
+            Side::Current => (&self.current, &self.baseline),
         };
         runs.build
             .holding(id)
             .filter_map(|b| {
-                let both = self
-                    .baseline
-                    .footprint(&b.name)?
-                    .max(self.current.footprint(&b.name)?);
-                Some((b.name.clone(), both))
+                let own = runs.footprint(&b.name)?;
+                Some((
+                    b.name.clone(),
+                    other.footprint(&b.name)?.saturating_sub(own),
+                ))
             })
             .collect()
     }
@@ -749,13 +745,9 @@ impl PairedRunner for BuildPair {
     /// environment moves the stack, which alone can change a benchmark's speed (Mytkowicz et
     /// al., "Producing wrong data without doing anything obviously wrong!", ASPLOS 2009).
     fn run(&mut self, side: Side, id: &str) -> Result<()> {
-        let targets = self.pad_targets(side, id);
-        let pad_to = |name: &str| targets.iter().find(|(n, _)| n == name).map(|t| t.1);
+        let pads = self.pads(side, id);
         let _pinned = self.pin_cpu.map(super::affinity::Pinned::to).transpose()?;
-        match side {
-            Side::Baseline => self.baseline.run(id, &pad_to),
-            Side::Current => self.current.run(id, &pad_to),
-        }
+        self.side(side).run(id, &pads)
     }
 
     fn collect(&mut self, side: Side, since: SystemTime) -> Result<Snapshot> {
@@ -935,12 +927,14 @@ not json at all
         );
         assert_eq!(std::fs::read(&staged).unwrap(), b"#!/bin/sh\n");
         let id = "pipe/copy/4096";
-        let target = pair.pad_targets(Side::Baseline, id);
-        assert_eq!(target, pair.pad_targets(Side::Current, id));
+        let (pb, pc) = (pair.pads(Side::Baseline, id), pair.pads(Side::Current, id));
         let own = |s: &SideRuns| s.footprint("pipe").unwrap();
         let (b, c) = (own(&pair.baseline), own(&pair.current));
         assert_ne!(b, c, "the sides differ before padding");
-        assert_eq!(target[0].1, b.max(c));
+        // Only the smaller side is padded, up to the larger one's footprint.
+        assert_eq!(b + pb[0].1, b.max(c));
+        assert_eq!(c + pc[0].1, b.max(c));
+        assert_eq!(pb[0].1.min(pc[0].1), 0);
         // A byte of padding is a byte of footprint, so the padded sides are equal.
         let padded = |s: &SideRuns, n: usize| {
             let mut env = s.run_env();
@@ -948,8 +942,8 @@ not json at all
             s.build.footprint(&s.build.binaries[0], &env)
         };
         assert_eq!(
-            padded(&pair.baseline, target[0].1 - b),
-            padded(&pair.current, target[0].1 - c)
+            padded(&pair.baseline, pb[0].1),
+            padded(&pair.current, pc[0].1)
         );
     }
 
