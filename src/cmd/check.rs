@@ -160,21 +160,19 @@ fn finish(
     p: &plan::Check,
     rev: &str,
 ) -> Result<i32> {
-    let outputs = &p.outputs;
-    match outcome {
-        Ok(_) => {
-            let code = report_comparison(ctx, &cmp, sides, outputs)?;
-            if let Some(dir) = &p.explain {
-                explain_regressions(ctx, &cmp, p, rev, dir)?;
-            }
-            Ok(code)
-        }
-        Err(e) => {
-            cmp.error = Some(rounds_failed(&e));
-            report_comparison(ctx, &cmp, sides, outputs)?;
-            Ok(crate::EXIT_ERROR)
-        }
+    let failed = outcome.is_err();
+    if let Err(e) = outcome {
+        cmp.error = Some(format!("the paired rounds failed: {e}"));
     }
+    write_shard_report(ctx, p, &cmp, sides)?;
+    let code = report_comparison(ctx, &cmp, sides, &p.outputs)?;
+    if failed {
+        return Ok(crate::EXIT_ERROR);
+    }
+    if let Some(dir) = &p.explain {
+        explain_regressions(ctx, &cmp, p, rev, dir)?;
+    }
+    Ok(code)
 }
 
 /// `check --explain DIR`: every benchmark with a failing regression after confirmation,
@@ -445,7 +443,7 @@ fn run_ab_paired(
         ));
     }
     let Some(selection) = selection(ctx, &mut cmp, p.confirm_rounds, true) else {
-        write_shard_report(ctx, p, &ids, &cmp, &base, &current)?;
+        write_shard_report(ctx, p, &cmp, Sides::new(&base, &current))?;
         return report_comparison(ctx, &cmp, Sides::new(&base, &current), &p.outputs);
     };
     let outcome = confirm::confirm_candidates(
@@ -467,13 +465,6 @@ fn run_ab_paired(
             Ok(m)
         },
     );
-    if p.shard.is_some() {
-        let mut whole = cmp.clone();
-        if let Err(e) = &outcome {
-            whole.error = Some(rounds_failed(e));
-        }
-        write_shard_report(ctx, p, &ids, &whole, &base, &current)?;
-    }
     finish(
         ctx,
         cmp,
@@ -488,10 +479,8 @@ fn run_ab_paired(
 fn write_shard_report(
     ctx: &Ctx,
     p: &plan::Check,
-    ids: &[String],
     cmp: &compare::Comparison,
-    base: &Snapshot,
-    current: &Snapshot,
+    sides: Sides<'_>,
 ) -> Result<()> {
     let Some(s) = p.shard else {
         return Ok(());
@@ -514,10 +503,9 @@ fn write_shard_report(
     let r = ShardReport::new(
         s,
         config,
-        ids.to_vec(),
         cmp.clone(),
-        base.clone(),
-        current.clone(),
+        sides.baseline.clone(),
+        sides.current.clone(),
     );
     crate::report::shard::write(&path, &r)?;
     note(&format!(
@@ -533,10 +521,6 @@ fn shard_needs_ab(ctx: &Ctx) -> Error {
         "--shard needs every gated benchmark judged on the same-machine A/B (ab = \"always\" in perfgate.toml, or \"auto\" where the stored baseline is not comparable, e.g. under GitHub Actions, with --confirm-rounds above 0); here ab = {:?}",
         ctx.config.ab
     ))
-}
-
-fn rounds_failed(e: &Error) -> String {
-    format!("the paired rounds failed: {e}")
 }
 
 fn round_plan(p: &plan::Check, seed: u64) -> rounds::Plan {

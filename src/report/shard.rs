@@ -40,8 +40,6 @@ pub struct ShardReport {
     pub shard: Shard,
     /// A digest of the configuration in force (thresholds, gates, rules).
     pub config: String,
-    /// The benchmarks the shard was assigned.
-    pub benchmarks: Vec<String>,
     /// Its comparison.
     pub comparison: Comparison,
     /// The baseline side's results (the first paired round's).
@@ -55,7 +53,6 @@ impl ShardReport {
     pub fn new(
         shard: Shard,
         config: String,
-        benchmarks: Vec<String>,
         comparison: Comparison,
         baseline: Snapshot,
         current: Snapshot,
@@ -66,7 +63,6 @@ impl ShardReport {
             perfgate: env!("CARGO_PKG_VERSION").to_string(),
             shard,
             config,
-            benchmarks,
             comparison,
             baseline,
             current,
@@ -316,8 +312,7 @@ mod tests {
                 };
                 let (b, c) = (keep(&base), keep(&cur));
                 let cmp = compare(&b, &c, &config, &sources);
-                let ids = c.benchmarks.iter().map(|b| b.id.clone()).collect();
-                let r = ShardReport::new(shard, "cfg".into(), ids, cmp, b, c);
+                let r = ShardReport::new(shard, "cfg".into(), cmp, b, c);
                 (PathBuf::from(format!("shard-{k}.json")), r)
             })
             .collect()
@@ -382,7 +377,13 @@ mod tests {
         write(&path, &r).unwrap();
         let back = read(&path).unwrap();
         assert_eq!(back.shard, r.shard);
-        assert_eq!(back.benchmarks, r.benchmarks);
+        let ids = |s: &Snapshot| {
+            s.benchmarks
+                .iter()
+                .map(|b| b.id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&back.current), ids(&r.current));
         let other = dir.path().join("o.json");
         std::fs::write(
             &other,
