@@ -142,6 +142,16 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// Each shard's summed duration under `a`, and their mean.
+    fn loads(a: &Assignment, d: &[(String, f64)], count: u32) -> (Vec<f64>, f64) {
+        let mut load = vec![0.0; count as usize];
+        for (id, t) in d {
+            load[(a.shard_of(id) - 1) as usize] += t;
+        }
+        let mean = load.iter().sum::<f64>() / f64::from(count);
+        (load, mean)
+    }
+
     fn suite(n: usize) -> Vec<(String, f64)> {
         (0..n)
             .map(|i| (format!("g/b{i}"), 1.0 + (i * 7 % 5) as f64))
@@ -198,11 +208,7 @@ mod tests {
         assert!(d.len() >= 40, "{}", d.len());
         for count in 2..=4u32 {
             let a = Assignment::new(&d, count);
-            let mut load = vec![0.0; count as usize];
-            for (id, t) in &d {
-                load[(a.shard_of(id) - 1) as usize] += t;
-            }
-            let mean = load.iter().sum::<f64>() / f64::from(count);
+            let (load, mean) = loads(&a, &d, count);
             let max = load.iter().cloned().fold(0.0, f64::max);
             assert!(max <= 1.3 * mean, "{count} shards: {load:?}");
         }
@@ -228,11 +234,7 @@ mod tests {
         fn the_split_is_balanced(durs in proptest::collection::vec(0.1f64..10.0, 1..80), count in 1u32..6) {
             let d: Vec<(String, f64)> = durs.iter().enumerate().map(|(i, t)| (format!("b{i}"), *t)).collect();
             let a = Assignment::new(&d, count);
-            let mut load = vec![0.0; count as usize];
-            for (id, t) in &d {
-                load[(a.shard_of(id) - 1) as usize] += t;
-            }
-            let mean = load.iter().sum::<f64>() / f64::from(count);
+            let (load, mean) = loads(&a, &d, count);
             let longest = durs.iter().cloned().fold(0.0, f64::max);
             let max = load.iter().cloned().fold(0.0, f64::max);
             prop_assert!(max <= mean + longest + 1e-9, "{load:?}");
