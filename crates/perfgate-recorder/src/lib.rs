@@ -9,7 +9,9 @@
 //! - [`profile`]: measurement profiles (`PERFGATE_PROFILE=quick` for smoke runs).
 //! - [`log_dir`]: where logs go by default, found without starting a process.
 //! - [`histogram`]: the log-linear latency histogram shared by the recorder and the gate.
+//! - [`alloc`]: the counting global allocator, and the log of allocations per measured sample.
 
+pub mod alloc;
 pub mod histogram;
 pub mod log_dir;
 pub mod profile;
@@ -18,6 +20,7 @@ pub mod recorder;
 mod atomic;
 mod error;
 
+pub use alloc::{AllocLog, AllocRecorder, CountingAllocator};
 pub use error::{Error, Result};
 pub use histogram::{Cumulative, Histogram};
 pub use profile::{PROFILE_ENV, Profile};

@@ -34,6 +34,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+use crate::alloc::{AllocRecorder, counts, is_counting};
 use crate::error::{Error, Result};
 use crate::histogram::{DENSE_SLOTS, Histogram, dense_index};
 use crate::log_dir::LogDirSources;
@@ -104,7 +105,9 @@ impl Call {
 /// Times every operation of the measured samples of one criterion benchmark.
 ///
 /// Operations go straight into a log-linear histogram (see [`crate::histogram`]), so
-/// memory stays constant however many millions of operations a sample runs.
+/// memory stays constant however many millions of operations a sample runs. When the bench
+/// installs [`crate::CountingAllocator`], [`LatencyRecorder::time_ops`] also counts what each
+/// sample allocated and writes an allocation log beside the latency log.
 #[derive(Debug)]
 pub struct LatencyRecorder {
     id: String,
@@ -112,14 +115,17 @@ pub struct LatencyRecorder {
     calls: VecDeque<Call>,
     dir: Option<PathBuf>,
     finished: bool,
+    allocs: AllocRecorder,
 }
 
 impl LatencyRecorder {
     /// A recorder for the benchmark whose criterion full id is `id` (for example
     /// `"pool/roundtrip"`), keeping the last `sample_size` calls: the group's sample size.
     pub fn new(id: impl Into<String>, sample_size: usize) -> Self {
+        let id = id.into();
         LatencyRecorder {
-            id: id.into(),
+            allocs: AllocRecorder::new(id.clone(), sample_size),
+            id,
             keep: sample_size.max(1),
             calls: VecDeque::new(),
             dir: None,
@@ -129,16 +135,22 @@ impl LatencyRecorder {
 
     /// Writes the log into `dir` instead of the default location.
     pub fn with_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.dir = Some(dir.into());
+        let dir = dir.into();
+        self.allocs.dir = Some(dir.clone());
+        self.dir = Some(dir);
         self
     }
 
     /// Runs `op` `iters` times, timing each run, and returns the total time for criterion.
     ///
     /// One clock read per operation: the end of one operation is the start of the next, so the
-    /// durations add up exactly to the returned total.
+    /// durations add up exactly to the returned total. With the counting allocator installed,
+    /// the allocations of the `iters` operations are counted too (the loop itself allocates
+    /// nothing: the histogram is allocated before the first count is read).
     pub fn time_ops<F: FnMut()>(&mut self, iters: u64, mut op: F) -> Duration {
         let mut call = Call::new();
+        let counting = is_counting();
+        let before = counts();
         let start = Instant::now();
         let mut last = start;
         for _ in 0..iters {
@@ -147,12 +159,18 @@ impl LatencyRecorder {
             call.add((now - last).as_nanos() as u64);
             last = now;
         }
+        let allocated = counts().since(before);
+        if counting {
+            self.allocs.record(iters, allocated);
+        }
         self.push_call(call);
         last - start
     }
 
     /// Records one sample whose operations were timed by the caller (for operations that must
-    /// be timed around a part of the work only). Returns their total for criterion.
+    /// be timed around a part of the work only). Returns their total for criterion. Its
+    /// allocations are not counted (the recorder does not see the operations run): count them
+    /// with a [`crate::AllocRecorder`] of the caller's.
     pub fn record_sample(&mut self, durations: Vec<Duration>) -> Duration {
         let mut call = Call::new();
         for d in &durations {
@@ -183,14 +201,10 @@ impl LatencyRecorder {
         }
         let histogram = Histogram::from_dense(&counts);
         let cum = histogram.cumulative();
-        let written_at_unix = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_secs_f64())
-            .unwrap_or(0.0);
         Some(LatencyLog {
             schema_version: LOG_SCHEMA_VERSION,
             id: self.id.clone(),
-            written_at_unix,
+            written_at_unix: now_unix(),
             iters: self.calls.iter().map(|c| c.ops).collect(),
             ops,
             p50_ns: cum.quantile(0.5),
@@ -202,13 +216,17 @@ impl LatencyRecorder {
         })
     }
 
-    /// Writes the log and returns its path (`None` if nothing was recorded).
+    /// Writes the log (and the allocation log, when allocations were counted) and returns the
+    /// latency log's path (`None` if nothing was recorded).
     pub fn finish(mut self) -> Result<Option<PathBuf>> {
         self.finished = true;
         self.write()
     }
 
-    fn write(&self) -> Result<Option<PathBuf>> {
+    fn write(&mut self) -> Result<Option<PathBuf>> {
+        // Its own drop must not write it a second time.
+        self.allocs.finished = true;
+        self.allocs.write()?;
         let Some(log) = self.log() else {
             return Ok(None);
         };
@@ -241,6 +259,14 @@ impl Drop for LatencyRecorder {
             );
         }
     }
+}
+
+/// Seconds since the Unix epoch (0 on a clock before it), for the logs' `written_at_unix`.
+pub(crate) fn now_unix() -> f64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 /// The log's file name for a benchmark id: readable prefix plus a hash, because ids may hold
