@@ -42,6 +42,7 @@ fn synthetic(kind: SnapshotKind, seed: u64, benches: usize, samples: usize) -> S
                     max_ns: center * 1.1,
                 },
                 latency: None,
+                allocs: None,
                 noise: None,
             }
         })

@@ -216,6 +216,11 @@ pub enum MetricArg {
     P99,
     /// 99.9th percentile operation latency.
     P999,
+    /// Heap allocations per operation (benchmarks run with perfgate's counting allocator).
+    Allocs,
+    /// Bytes allocated per operation.
+    #[value(name = "alloc_bytes")]
+    AllocBytes,
 }
 
 impl From<MetricArg> for crate::vocab::Metric {
@@ -226,6 +231,8 @@ impl From<MetricArg> for crate::vocab::Metric {
             MetricArg::P50 => Metric::P50,
             MetricArg::P99 => Metric::P99,
             MetricArg::P999 => Metric::P999,
+            MetricArg::Allocs => Metric::Allocs,
+            MetricArg::AllocBytes => Metric::AllocBytes,
         }
     }
 }

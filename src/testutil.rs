@@ -25,6 +25,7 @@ pub fn bench(id: &str, per_iter_ns: Vec<f64>) -> Benchmark {
             max_ns: per_iter_ns.iter().copied().fold(0.0, f64::max),
         },
         latency: None,
+        allocs: None,
         noise: None,
     }
 }

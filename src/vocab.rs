@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// A gated quantity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Metric {
     /// Work per second (declared throughput, or iterations per second): higher is better.
     Throughput,
@@ -20,11 +20,23 @@ pub enum Metric {
     P99,
     /// 99.9th percentile operation latency.
     P999,
+    /// Heap allocations per operation, counted by perfgate's counting allocator: lower is
+    /// better, and deterministic code counts the same every run (see [`Metric::is_count`]).
+    Allocs,
+    /// Bytes requested from the heap per operation, counted like [`Metric::Allocs`].
+    AllocBytes,
 }
 
 impl Metric {
     /// Every metric, in report order.
-    pub const ALL: [Metric; 4] = [Metric::Throughput, Metric::P50, Metric::P99, Metric::P999];
+    pub const ALL: [Metric; 6] = [
+        Metric::Throughput,
+        Metric::P50,
+        Metric::P99,
+        Metric::P999,
+        Metric::Allocs,
+        Metric::AllocBytes,
+    ];
 
     /// The name used in config files, JSON and tables.
     pub fn name(self) -> &'static str {
@@ -33,6 +45,8 @@ impl Metric {
             Metric::P50 => "p50",
             Metric::P99 => "p99",
             Metric::P999 => "p999",
+            Metric::Allocs => "allocs",
+            Metric::AllocBytes => "alloc_bytes",
         }
     }
 
@@ -43,7 +57,15 @@ impl Metric {
             Metric::P50 => Some(0.5),
             Metric::P99 => Some(0.99),
             Metric::P999 => Some(0.999),
+            Metric::Allocs | Metric::AllocBytes => None,
         }
+    }
+
+    /// Whether the metric is a count of events per operation (allocations, bytes allocated)
+    /// rather than a timing: judged by the exact rule when every sample counts the same, since
+    /// such a count does not drift with the machine's speed.
+    pub fn is_count(self) -> bool {
+        matches!(self, Metric::Allocs | Metric::AllocBytes)
     }
 
     /// Whether a larger value is better.
@@ -76,6 +98,12 @@ pub struct PerMetric<T> {
     /// [`Metric::P999`].
     #[serde(default)]
     pub p999: T,
+    /// [`Metric::Allocs`].
+    #[serde(default)]
+    pub allocs: T,
+    /// [`Metric::AllocBytes`].
+    #[serde(default)]
+    pub alloc_bytes: T,
 }
 
 impl<T> PerMetric<T> {
@@ -86,6 +114,8 @@ impl<T> PerMetric<T> {
             p50: f(Metric::P50),
             p99: f(Metric::P99),
             p999: f(Metric::P999),
+            allocs: f(Metric::Allocs),
+            alloc_bytes: f(Metric::AllocBytes),
         }
     }
 
@@ -96,6 +126,8 @@ impl<T> PerMetric<T> {
             Metric::P50 => &self.p50,
             Metric::P99 => &self.p99,
             Metric::P999 => &self.p999,
+            Metric::Allocs => &self.allocs,
+            Metric::AllocBytes => &self.alloc_bytes,
         }
     }
 
@@ -106,6 +138,8 @@ impl<T> PerMetric<T> {
             Metric::P50 => &mut self.p50,
             Metric::P99 => &mut self.p99,
             Metric::P999 => &mut self.p999,
+            Metric::Allocs => &mut self.allocs,
+            Metric::AllocBytes => &mut self.alloc_bytes,
         }
     }
 
@@ -124,6 +158,8 @@ impl<T> PerMetric<T> {
             p50: f(Metric::P50, &self.p50)?,
             p99: f(Metric::P99, &self.p99)?,
             p999: f(Metric::P999, &self.p999)?,
+            allocs: f(Metric::Allocs, &self.allocs)?,
+            alloc_bytes: f(Metric::AllocBytes, &self.alloc_bytes)?,
         })
     }
 }
@@ -152,11 +188,15 @@ pub enum Unit {
     BitsPerSec,
     /// Iterations per second (no declared throughput).
     IterationsPerSec,
+    /// Heap allocations per operation.
+    AllocsPerOp,
+    /// Bytes allocated per operation.
+    BytesPerOp,
 }
 
 impl Unit {
     /// The symbol used in reports and the JSON report: `ns`, `B/s`, `elem/s`, `bit/s`,
-    /// `iter/s`.
+    /// `iter/s`, `allocs/op`, `B/op`.
     pub fn symbol(self) -> &'static str {
         match self {
             Unit::Nanos => "ns",
@@ -164,6 +204,8 @@ impl Unit {
             Unit::ElementsPerSec => "elem/s",
             Unit::BitsPerSec => "bit/s",
             Unit::IterationsPerSec => "iter/s",
+            Unit::AllocsPerOp => "allocs/op",
+            Unit::BytesPerOp => "B/op",
         }
     }
 }
@@ -224,7 +266,10 @@ mod tests {
                 *v
             })
             .collect();
-        assert_eq!(names, ["throughput", "p50", "p99", "p999"]);
+        assert_eq!(
+            names,
+            ["throughput", "p50", "p99", "p999", "allocs", "alloc_bytes"]
+        );
         let mut q = p;
         *q.get_mut(Metric::P99) = "x";
         assert_eq!(*q.get(Metric::P99), "x");
@@ -253,6 +298,8 @@ mod tests {
             p50: 0.1,
             p99: 0.1,
             p999: 0.2,
+            allocs: 0.0,
+            alloc_bytes: 0.0,
         };
         let over = PerMetric {
             p99: Some(0.25),
@@ -265,7 +312,9 @@ mod tests {
                 throughput: -0.05,
                 p50: 0.1,
                 p99: 0.25,
-                p999: 0.2
+                p999: 0.2,
+                allocs: 0.0,
+                alloc_bytes: 0.0,
             }
         );
     }

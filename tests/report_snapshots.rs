@@ -681,3 +681,65 @@ fn explain_text_markdown_and_json() {
     assert!(text::render(&none, false).contains("apt-get install strace"));
     assert!(json::render(&none).contains("\"syscalls\": null"));
 }
+
+/// Allocation counts: one more allocation (and its 16 bytes) per operation, exact, on
+/// `pool/roundtrip`; a count that varies between samples on `pipe/copy/4KiB`, judged by the
+/// statistical rule and named in a note.
+fn allocations() -> Comparison {
+    use perfgate::baseline::schema::Allocs;
+    let with = |mut b: Benchmark, allocs: &[u64], bytes: &[u64]| {
+        let iters = vec![100u64; allocs.len()];
+        b.allocs = Allocs::from_samples(&iters, allocs, bytes);
+        b
+    };
+    let pool = || bench("pool/roundtrip", samples(2, 10, 12_000.0, 0.01), None, None);
+    let pipe = || {
+        bench(
+            "pipe/copy/4KiB",
+            samples(1, 10, 2_000.0, 0.01),
+            Some(Throughput::Bytes(4096)),
+            None,
+        )
+    };
+    let base = snapshot(
+        SnapshotKind::Baseline,
+        vec![
+            with(pool(), &[0; 10], &[0; 10]),
+            with(
+                pipe(),
+                &[100, 120, 100, 110, 100, 120, 100, 110, 100, 100],
+                &[6400; 10],
+            ),
+        ],
+    );
+    let cur = snapshot(
+        SnapshotKind::Results,
+        vec![
+            with(pool(), &[100; 10], &[1600; 10]),
+            with(
+                pipe(),
+                &[100, 110, 100, 120, 100, 100, 110, 100, 120, 100],
+                &[6400; 10],
+            ),
+        ],
+    );
+    let sources = Sources {
+        baseline: "baselines/test-bed.json".into(),
+        results: "target/perfgate/results.json".into(),
+    };
+    compare(&base, &cur, &Config::default_config(), &sources)
+}
+
+#[test]
+fn allocation_counts_table_markdown_and_json() {
+    let c = allocations();
+    assert!(c.failed());
+    let table = perfgate::report::table::render(&c, VERBOSE);
+    assert!(table.contains("allocs/op 0 -> 1"), "{table}");
+    insta::assert_snapshot!("allocations_table", table);
+    insta::assert_snapshot!(
+        "allocations_markdown",
+        perfgate::report::markdown::render(&c)
+    );
+    insta::assert_snapshot!("allocations_json", perfgate::report::json::render(&c));
+}

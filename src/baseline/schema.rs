@@ -173,6 +173,10 @@ pub struct Benchmark {
     /// Per-operation latency, when the benchmark used perfgate's recorder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<Latency>,
+    /// Allocations per operation, when the bench ran with perfgate's counting allocator.
+    /// Optional, so schema version 1 files without it read as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocs: Option<Allocs>,
     /// Run-to-run variation measured by `baseline refresh --runs N` (baselines only). Optional,
     /// so schema version 1 files without it read as before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -208,6 +212,9 @@ impl Noise {
             Metric::P50 => self.p50,
             Metric::P99 => self.p99,
             Metric::P999 => self.p999,
+            // Counts are judged by the exact rule, or against their own samples: never widened
+            // by a timing noise.
+            Metric::Allocs | Metric::AllocBytes => None,
         }
     }
 }
@@ -284,4 +291,85 @@ pub struct Latency {
     pub max_ns: f64,
     /// The distribution, for bootstrapping percentiles again.
     pub histogram: Histogram,
+}
+
+/// What the measured samples of a benchmark allocated, counted by
+/// [`perfgate_recorder::CountingAllocator`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Allocs {
+    /// Operations counted (the measured samples' iterations).
+    pub ops: u64,
+    /// Allocations in all of them.
+    pub allocs: u64,
+    /// Bytes allocated in all of them.
+    pub bytes: u64,
+    /// Allocations per operation of each measured sample, in order.
+    pub allocs_per_op: Vec<f64>,
+    /// Bytes per operation of each measured sample, in order.
+    pub bytes_per_op: Vec<f64>,
+}
+
+impl Allocs {
+    /// The counts of samples of `iters[i]` operations that allocated `allocs[i]` times and
+    /// `bytes[i]` bytes; `None` without operations.
+    pub fn from_samples(iters: &[u64], allocs: &[u64], bytes: &[u64]) -> Option<Allocs> {
+        let ops = iters.iter().try_fold(0u64, |a, &n| a.checked_add(n))?;
+        if ops == 0 || iters.len() != allocs.len() || iters.len() != bytes.len() {
+            return None;
+        }
+        let per_op = |counts: &[u64]| -> Vec<f64> {
+            counts
+                .iter()
+                .zip(iters)
+                .map(|(&c, &n)| if n == 0 { 0.0 } else { c as f64 / n as f64 })
+                .collect()
+        };
+        Some(Allocs {
+            ops,
+            allocs: allocs.iter().fold(0u64, |a, &c| a.saturating_add(c)),
+            bytes: bytes.iter().fold(0u64, |a, &c| a.saturating_add(c)),
+            allocs_per_op: per_op(allocs),
+            bytes_per_op: per_op(bytes),
+        })
+    }
+
+    /// The counts of several measurements of one benchmark taken together (the paired rounds
+    /// of one side); `None` for none.
+    pub fn pooled<'a>(parts: impl IntoIterator<Item = &'a Allocs>) -> Option<Allocs> {
+        let mut out: Option<Allocs> = None;
+        for a in parts {
+            match &mut out {
+                None => out = Some(a.clone()),
+                Some(o) => {
+                    o.ops = o.ops.saturating_add(a.ops);
+                    o.allocs = o.allocs.saturating_add(a.allocs);
+                    o.bytes = o.bytes.saturating_add(a.bytes);
+                    o.allocs_per_op.extend_from_slice(&a.allocs_per_op);
+                    o.bytes_per_op.extend_from_slice(&a.bytes_per_op);
+                }
+            }
+        }
+        out
+    }
+
+    /// The per-operation value of a count metric over every counted operation; `None` for a
+    /// timing metric.
+    pub fn per_op(&self, m: Metric) -> Option<f64> {
+        let total = match m {
+            Metric::Allocs => self.allocs,
+            Metric::AllocBytes => self.bytes,
+            _ => return None,
+        };
+        Some(total as f64 / self.ops.max(1) as f64)
+    }
+
+    /// The per-sample values of a count metric (empty for a timing metric).
+    pub fn samples(&self, m: Metric) -> &[f64] {
+        match m {
+            Metric::Allocs => &self.allocs_per_op,
+            Metric::AllocBytes => &self.bytes_per_op,
+            _ => &[],
+        }
+    }
 }

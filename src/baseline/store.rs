@@ -233,6 +233,32 @@ pub fn validate_benchmark(
             return Err(ctx("latency histogram is empty".into()));
         }
     }
+    if let Some(a) = &b.allocs {
+        if a.ops == 0 {
+            return Err(ctx("allocs counted over 0 operations".into()));
+        }
+        if a.allocs_per_op.len() != a.bytes_per_op.len() || a.allocs_per_op.is_empty() {
+            return Err(ctx(
+                "allocs: `allocs_per_op` and `bytes_per_op` differ in length or are empty".into(),
+            ));
+        }
+        if a.allocs_per_op.len() > MAX_SAMPLES_PER_BENCHMARK {
+            return Err(ctx(format!(
+                "allocs: {} samples, more than the {MAX_SAMPLES_PER_BENCHMARK} perfgate compares",
+                a.allocs_per_op.len()
+            )));
+        }
+        for (name, v) in a
+            .allocs_per_op
+            .iter()
+            .map(|v| ("allocs_per_op", v))
+            .chain(a.bytes_per_op.iter().map(|v| ("bytes_per_op", v)))
+        {
+            if !(v.is_finite() && *v >= 0.0) {
+                return Err(ctx(format!("allocs: {name} holds {v}")));
+            }
+        }
+    }
     if let Some(n) = &b.noise {
         if n.runs < 2 {
             return Err(ctx(format!(

@@ -74,8 +74,14 @@ pub(super) fn run_suite(
         .iter()
         .filter(|b| b.latency.is_some())
         .count();
+    let with_allocs = collected
+        .snapshot
+        .benchmarks
+        .iter()
+        .filter(|b| b.allocs.is_some())
+        .count();
     note(&format!(
-        "{} benchmark(s), {with_latency} with per-operation latency -> {}",
+        "{} benchmark(s), {with_latency} with per-operation latency, {with_allocs} with allocation counts -> {}",
         collected.snapshot.benchmarks.len(),
         output.display()
     ));

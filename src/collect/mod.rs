@@ -10,12 +10,13 @@ use std::time::{Duration, SystemTime};
 
 use crate::baseline::machine;
 use crate::baseline::schema::{
-    Benchmark, Latency, Machine, SCHEMA_VERSION, Samples, Snapshot, SnapshotKind, Source, Summary,
-    ToolVersions,
+    Allocs, Benchmark, Latency, Machine, SCHEMA_VERSION, Samples, Snapshot, SnapshotKind, Source,
+    Summary, ToolVersions,
 };
 use crate::error::{Error, Result};
 use crate::stats;
 use criterion::RawResult;
+use perfgate_recorder::alloc::{ALLOC_LOG_SCHEMA_VERSION, ALLOC_LOG_SUFFIX, AllocLog};
 use perfgate_recorder::recorder::{LATENCY_SUBDIR, LOG_SCHEMA_VERSION, LatencyLog};
 
 /// Results older than the next-newer one by more than this are taken to be from an earlier
@@ -77,6 +78,7 @@ pub fn collect(opts: &CollectOptions) -> Result<Collected> {
         .clone()
         .unwrap_or_else(|| opts.criterion_dir.join(LATENCY_SUBDIR));
     let logs = read_latency_logs(&latency_dir, &mut warnings);
+    let alloc_logs = read_alloc_logs(&latency_dir, &mut warnings);
 
     let mut benchmarks: Vec<Benchmark> = raw
         .iter()
@@ -95,6 +97,15 @@ pub fn collect(opts: &CollectOptions) -> Result<Collected> {
                     Ok(l) => b.latency = Some(l),
                     Err(why) => warnings.push(format!(
                         "latency log for {:?} ignored: {why}; its percentiles are omitted",
+                        b.id
+                    )),
+                }
+            }
+            if let Some(log) = alloc_logs.get(&b.id) {
+                match attach_allocs(log, r) {
+                    Ok(a) => b.allocs = Some(a),
+                    Err(why) => warnings.push(format!(
+                        "allocation log for {:?} ignored: {why}; its allocation counts are omitted",
                         b.id
                     )),
                 }
@@ -206,11 +217,43 @@ fn to_benchmark(r: &RawResult) -> Benchmark {
         },
         summary,
         latency: None,
+        allocs: None,
         noise: None,
     }
 }
 
 fn read_latency_logs(dir: &Path, warnings: &mut Vec<String>) -> BTreeMap<String, LatencyLog> {
+    read_logs(dir, false, "latency log", warnings, |log: LatencyLog| {
+        if log.schema_version != LOG_SCHEMA_VERSION {
+            Err(format!("unsupported schema version {}", log.schema_version))
+        } else {
+            log.histogram.validate().map(|_| (log.id.clone(), log))
+        }
+    })
+}
+
+fn read_alloc_logs(dir: &Path, warnings: &mut Vec<String>) -> BTreeMap<String, AllocLog> {
+    read_logs(dir, true, "allocation log", warnings, |log: AllocLog| {
+        if log.schema_version != ALLOC_LOG_SCHEMA_VERSION {
+            Err(format!("unsupported schema version {}", log.schema_version))
+        } else if log.allocs.len() != log.iters.len() || log.bytes.len() != log.iters.len() {
+            Err("its counts and samples differ in length".into())
+        } else {
+            Ok((log.id.clone(), log))
+        }
+    })
+}
+
+/// Reads the logs of one kind in `dir` (allocation logs end in `.allocs.json`, latency logs in
+/// any other `.json`), keyed by benchmark id, each checked by `check`; an unreadable one is a
+/// warning naming its file, never an error: the criterion results stand without it.
+fn read_logs<T: serde::de::DeserializeOwned>(
+    dir: &Path,
+    allocs: bool,
+    what: &str,
+    warnings: &mut Vec<String>,
+    check: impl Fn(T) -> std::result::Result<(String, T), String>,
+) -> BTreeMap<String, T> {
     let mut logs = BTreeMap::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return logs;
@@ -218,55 +261,66 @@ fn read_latency_logs(dir: &Path, warnings: &mut Vec<String>) -> BTreeMap<String,
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name.ends_with(ALLOC_LOG_SUFFIX) == allocs
+        })
         .collect();
     paths.sort();
     for path in paths {
         let parsed = std::fs::read(&path)
             .map_err(|e| e.to_string())
-            .and_then(|b| serde_json::from_slice::<LatencyLog>(&b).map_err(|e| e.to_string()))
-            .and_then(|log| {
-                if log.schema_version != LOG_SCHEMA_VERSION {
-                    Err(format!("unsupported schema version {}", log.schema_version))
-                } else {
-                    log.histogram.validate().map(|_| log)
-                }
-            });
+            .and_then(|b| serde_json::from_slice::<T>(&b).map_err(|e| e.to_string()))
+            .and_then(&check);
         match parsed {
-            Ok(log) => {
-                logs.insert(log.id.clone(), log);
+            Ok((id, log)) => {
+                logs.insert(id, log);
             }
-            Err(e) => warnings.push(format!("{}: unreadable latency log ({e})", path.display())),
+            Err(e) => warnings.push(format!("{}: unreadable {what} ({e})", path.display())),
         }
     }
     logs
 }
 
-/// Attaches a latency log to a result if it belongs to the same measurement: same iteration
-/// counts, written after criterion's samples and not long after.
+/// Attaches a latency log to a result if it belongs to the same measurement.
 fn attach(log: &LatencyLog, r: &RawResult) -> std::result::Result<Latency, String> {
-    let iters: Vec<u64> = r.iters.iter().map(|&n| n as u64).collect();
-    if log.iters != iters {
-        return Err("its samples do not match criterion's (a different run, or not Flat sampling with the group's sample size)".into());
-    }
-    let written = Duration::try_from_secs_f64(log.written_at_unix)
-        .ok()
-        .and_then(|d| SystemTime::UNIX_EPOCH.checked_add(d))
-        .ok_or_else(|| {
-            format!(
-                "its written_at_unix ({}) is not a time",
-                log.written_at_unix
-            )
-        })?;
-    let sample = r.written;
-    let slack = Duration::from_secs(5);
-    if written + slack < sample || written > sample + DEFAULT_STALE_GAP {
-        return Err("it was written at a different time than the criterion results".into());
-    }
+    same_measurement(&log.iters, log.written_at_unix, r)?;
     Ok(Latency::from_histogram(
         log.histogram.clone(),
         log.min_ns as f64,
         log.max_ns as f64,
     ))
+}
+
+/// Attaches an allocation log to a result if it belongs to the same measurement.
+fn attach_allocs(log: &AllocLog, r: &RawResult) -> std::result::Result<Allocs, String> {
+    same_measurement(&log.iters, log.written_at_unix, r)?;
+    Allocs::from_samples(&log.iters, &log.allocs, &log.bytes)
+        .ok_or_else(|| "it counts no operations".to_string())
+}
+
+/// Whether a log of samples of `iters` operations written at `written_at_unix` belongs to the
+/// criterion result `r`: same iteration counts, written after criterion's samples and not long
+/// after.
+fn same_measurement(
+    iters: &[u64],
+    written_at_unix: f64,
+    r: &RawResult,
+) -> std::result::Result<(), String> {
+    let expected: Vec<u64> = r.iters.iter().map(|&n| n as u64).collect();
+    if iters != expected.as_slice() {
+        return Err("its samples do not match criterion's (a different run, or not Flat sampling with the group's sample size)".into());
+    }
+    let written = Duration::try_from_secs_f64(written_at_unix)
+        .ok()
+        .and_then(|d| SystemTime::UNIX_EPOCH.checked_add(d))
+        .ok_or_else(|| format!("its written_at_unix ({written_at_unix}) is not a time"))?;
+    let sample = r.written;
+    let slack = Duration::from_secs(5);
+    if written + slack < sample || written > sample + DEFAULT_STALE_GAP {
+        return Err("it was written at a different time than the criterion results".into());
+    }
+    Ok(())
 }
 
 impl Latency {

@@ -66,6 +66,11 @@ pub struct Row {
     pub mde: Option<f64>,
     /// What re-measuring the row in paired rounds (`check`) did to it, if it was a candidate.
     pub remeasure: Option<Remeasure>,
+    /// For a count metric (allocations), whether it was judged by the exact rule: every sample
+    /// of each side counted the same per operation. `false` for a count that varied, judged by
+    /// the statistical rule like a timing.
+    #[serde(default)]
+    pub exact: bool,
 }
 
 /// The outcome of re-measuring a candidate row in paired rounds.
@@ -383,6 +388,7 @@ fn presence_row(id: &str, verdict: Verdict, fails: bool) -> Row {
         noise_capped: false,
         mde: None,
         remeasure: None,
+        exact: false,
     }
 }
 
@@ -403,7 +409,26 @@ fn compare_benchmark(base: &Benchmark, cur: &Benchmark, policy: &Policy) -> Vec<
             policy.noise_cap,
         );
         let seed = seed_from(&[&cur.id, metric.name()]);
+        let mut exact = false;
         let (bv, cv, unit, change, n) = match metric.quantile() {
+            None if metric.is_count() => {
+                let (Some(ba), Some(ca)) = (&base.allocs, &cur.allocs) else {
+                    continue;
+                };
+                let (b, c) = (ba.samples(metric), ca.samples(metric));
+                let (bv, cv) = (
+                    ba.per_op(metric).unwrap_or(0.0),
+                    ca.per_op(metric).unwrap_or(0.0),
+                );
+                let counted = stats::count_change(b, c, bv, cv, &sc, seed);
+                exact = counted.exact;
+                let unit = if metric == Metric::Allocs {
+                    Unit::AllocsPerOp
+                } else {
+                    Unit::BytesPerOp
+                };
+                (bv, cv, unit, Some(counted.change), b.len().min(c.len()))
+            }
             None => {
                 let (b, c) = (&base.samples.per_iter_ns, &cur.samples.per_iter_ns);
                 let bv = base.throughput_per_sec(stats::mean(b));
@@ -443,6 +468,7 @@ fn compare_benchmark(base: &Benchmark, cur: &Benchmark, policy: &Policy) -> Vec<
             noise_capped,
             mde: None,
             remeasure: None,
+            exact,
         });
     }
     rows

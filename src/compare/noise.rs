@@ -46,8 +46,12 @@ pub fn effective_threshold(threshold: f64, noise: Option<f64>, factor: f64) -> f
     }
 }
 
-/// A metric's value in one run: throughput per second, or the latency quantile in ns.
+/// A metric's value in one run: throughput per second, the latency quantile in ns, or the
+/// count per operation.
 pub fn metric_value(b: &Benchmark, m: Metric) -> Option<f64> {
+    if m.is_count() {
+        return b.allocs.as_ref()?.per_op(m);
+    }
     match m.quantile() {
         None => Some(b.throughput_per_sec(stats::mean(&b.samples.per_iter_ns))),
         Some(q) => b

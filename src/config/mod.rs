@@ -201,12 +201,17 @@ impl Ctx<'_> {
             let ok = x.is_finite()
                 && if negative {
                     x < 0.0 && x > -100.0
+                } else if metric.is_count() {
+                    // An exact count may be held exactly: 0% fails any increase.
+                    (0.0..=10_000.0).contains(&x)
                 } else {
                     x > 0.0 && x <= 10_000.0
                 };
             if !ok {
                 let want = if negative {
                     "a throughput threshold is a drop in percent, between -100 and 0 (e.g. -5.0)"
+                } else if metric.is_count() {
+                    "an allocation threshold is a growth in percent, 0 or above (0 fails any increase)"
                 } else {
                     "a latency threshold is a growth in percent, above 0 (e.g. 10.0)"
                 };
@@ -477,10 +482,34 @@ mod tests {
     }
 
     #[test]
+    fn an_allocation_threshold_may_be_zero_a_latency_one_may_not() {
+        let ok = load(
+            "schema_version = 1\n[defaults]\nthresholds = { allocs = 0.0, alloc_bytes = 5.0 }\n",
+        )
+        .unwrap();
+        assert_eq!(ok.defaults.thresholds.allocs, 0.0);
+        assert_eq!(ok.defaults.thresholds.alloc_bytes, 0.05);
+        let neg = load("schema_version = 1\n[defaults]\nthresholds = { allocs = -1.0 }\n")
+            .unwrap_err()
+            .to_string();
+        assert!(neg.contains("allocation threshold"), "{neg}");
+        assert!(load("schema_version = 1\n[defaults]\nthresholds = { p99 = 0.0 }\n").is_err());
+    }
+
+    #[test]
     fn defaults_are_documented_values() {
         let c = Config::default_config();
-        assert_eq!(c.defaults.gate, vec![Metric::Throughput, Metric::P99]);
+        assert_eq!(
+            c.defaults.gate,
+            vec![
+                Metric::Throughput,
+                Metric::P99,
+                Metric::Allocs,
+                Metric::AllocBytes
+            ]
+        );
         assert_eq!(c.defaults.thresholds.throughput, -0.05);
+        assert_eq!(c.defaults.thresholds.allocs, 0.0);
         assert_eq!(c.defaults.thresholds.p99, 0.10);
         let d = &c.defaults;
         assert_eq!((d.alpha, d.confidence, d.resamples), (0.05, 0.95, 1000));

@@ -26,7 +26,7 @@ pub mod bench;
 pub mod rounds;
 pub mod worktree;
 
-use crate::baseline::schema::{Benchmark, Snapshot};
+use crate::baseline::schema::{Allocs, Benchmark, Snapshot};
 use crate::compare::noise::metric_value;
 use crate::compare::{Comparison, Confirmation, Metric, Remeasure, Replication, Row, Verdict};
 use crate::config::Policy;
@@ -342,10 +342,11 @@ fn status(cmp: &Comparison, id: &str, e: &Evidence<'_>) -> Status {
     let Some(policy) = cmp.policies.get(id) else {
         return st;
     };
+    // A count is judged on the rounds' samples as they come (`apply`): it never asks for more.
     for r in cmp
         .rows
         .iter()
-        .filter(|r| r.benchmark == id && r.gated && r.metric.is_some())
+        .filter(|r| r.benchmark == id && r.gated && r.metric.is_some_and(|m| !m.is_count()))
     {
         let d = decide(r, policy, e.rounds, e.looks).map(|(d, ..)| d);
         let different = d == Some(Decision::Different);
@@ -380,6 +381,10 @@ pub fn apply(
         let Some(policy) = cmp.policies.get(&row.benchmark) else {
             continue;
         };
+        if metric.is_count() {
+            rejudge_count(row, policy, rounds);
+            continue;
+        }
         let Some((decision, change, n, logs)) = decide(row, policy, rounds, max_rounds) else {
             continue;
         };
@@ -444,6 +449,40 @@ pub fn apply(
     cmp.recount();
 }
 
+/// Re-judges a count row on the rounds: each side's samples of every round taken together, by
+/// the rule of the first comparison (exact when every sample counts the same). Counts need no
+/// pairing: they do not drift with the machine's speed, which is what pairing cancels.
+fn rejudge_count(row: &mut Row, policy: &Policy, rounds: &[(Snapshot, Snapshot)]) {
+    let Some(metric) = row.metric else { return };
+    let side = |current: bool| {
+        Allocs::pooled(rounds.iter().filter_map(|(b, c)| {
+            find(if current { c } else { b }, &row.benchmark)?
+                .allocs
+                .as_ref()
+        }))
+    };
+    let (Some(base), Some(cur)) = (side(false), side(true)) else {
+        return;
+    };
+    let (bs, cs) = (base.samples(metric), cur.samples(metric));
+    let (bv, cv) = (
+        base.per_op(metric).unwrap_or(0.0),
+        cur.per_op(metric).unwrap_or(0.0),
+    );
+    let seed = crate::stats::rng::seed_from(&[&row.benchmark, metric.name(), "rounds"]);
+    let counted = crate::stats::count_change(bs, cs, bv, cv, &policy.stats(), seed);
+    let threshold = *policy.thresholds.get(metric);
+    let verdict = crate::compare::judge(metric, &counted.change, threshold, policy.alpha);
+    row.baseline = Some(bv);
+    row.current = Some(cv);
+    row.change = Some(counted.change);
+    row.exact = counted.exact;
+    row.samples = bs.len().min(cs.len());
+    row.threshold = Some(threshold);
+    row.verdict = verdict;
+    row.fails = row.gated && crate::compare::fails(policy, verdict);
+}
+
 fn find<'a>(s: &'a Snapshot, id: &str) -> Option<&'a Benchmark> {
     s.benchmarks.iter().find(|b| b.id == id)
 }
@@ -504,6 +543,60 @@ mod tests {
             .into_iter()
             .find(|r| r.metric == Some(Metric::Throughput))
             .unwrap()
+    }
+
+    #[test]
+    fn counts_are_judged_on_every_round_together_and_never_ask_for_more() {
+        use crate::baseline::schema::Allocs;
+        let counted = |mean: f64, allocs: u64| {
+            let mut b = bench("a", mean);
+            b.allocs = Allocs::from_samples(&[10, 10], &[allocs * 10; 2], &[allocs * 160; 2]);
+            crate::testutil::snapshot("x", vec![b])
+        };
+        let cfg = crate::config::Config::default_config();
+        let sources = crate::compare::Sources {
+            baseline: "b".into(),
+            results: "r".into(),
+        };
+        // The first comparison sees the same count; the rounds see one more per operation.
+        let mut cmp =
+            crate::compare::compare(&counted(1000.0, 0), &counted(1000.0, 0), &cfg, &sources);
+        let allocs = |c: &Comparison| {
+            c.rows
+                .iter()
+                .find(|r| r.metric == Some(Metric::Allocs))
+                .cloned()
+                .unwrap()
+        };
+        assert_eq!(allocs(&cmp).verdict, Verdict::Unchanged);
+        assert!(allocs(&cmp).exact);
+        let rounds: Vec<(Snapshot, Snapshot)> = (0..3)
+            .map(|k| (counted(1000.0 + k as f64, 0), counted(1000.0 - k as f64, 1)))
+            .collect();
+        apply(&mut cmp, &["a".to_string()], &rounds, 12, &[]);
+        let row = allocs(&cmp);
+        assert_eq!(row.verdict, Verdict::Regressed);
+        assert!(row.exact && row.fails);
+        assert_eq!(
+            (row.baseline, row.current, row.samples),
+            (Some(0.0), Some(1.0), 6)
+        );
+        // A count row never keeps a benchmark's rounds going.
+        let e = Evidence {
+            rounds: &rounds,
+            looks: 12,
+            replication: None,
+        };
+        let counts_only = Comparison {
+            rows: cmp
+                .rows
+                .iter()
+                .filter(|r| r.metric.is_some_and(Metric::is_count))
+                .cloned()
+                .collect(),
+            ..cmp.clone()
+        };
+        assert!(status(&counts_only, "a", &e).settled);
     }
 
     const DRIFT: [f64; 12] = [

@@ -132,6 +132,7 @@ pub fn value(b: &Benchmark, metric: Metric) -> Option<f64> {
         Metric::P50 => b.latency.as_ref().map(|l| l.p50_ns),
         Metric::P99 => b.latency.as_ref().map(|l| l.p99_ns),
         Metric::P999 => b.latency.as_ref().map(|l| l.p999_ns),
+        Metric::Allocs | Metric::AllocBytes => b.allocs.as_ref()?.per_op(metric),
     }
 }
 
@@ -166,6 +167,8 @@ pub fn analyse(source: &str, rev: &str, v: Versions, opts: &Options) -> Result<H
                 let Some(value) = value(b, m) else { continue };
                 let unit = match m {
                     Metric::Throughput => b.throughput_unit(),
+                    Metric::Allocs => Unit::AllocsPerOp,
+                    Metric::AllocBytes => Unit::BytesPerOp,
                     _ => Unit::Nanos,
                 };
                 let e = series

@@ -7,6 +7,7 @@ use crate::vocab::Unit;
 pub fn format_value(v: f64, unit: Unit) -> String {
     match unit {
         Unit::Nanos => format_ns(v),
+        Unit::AllocsPerOp | Unit::BytesPerOp => format!("{} {}", format_count(v), unit.symbol()),
         Unit::BytesPerSec { binary } => format_rate(v, unit.symbol(), binary),
         _ => format_rate(v, unit.symbol(), false),
     }
@@ -27,6 +28,16 @@ pub fn format_rate(value: f64, unit: &str, binary: bool) -> String {
         i += 1;
     }
     format!("{} {}{}", sig3(v), prefixes[i], unit)
+}
+
+/// A count per operation: a whole number as it is (`0`, `1`, `4096`), else three significant
+/// digits (`0.50`, `1.25`), so that an exact count reads exactly.
+pub fn format_count(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        sig3(v)
+    }
 }
 
 /// Formats nanoseconds as `812 ns`, `12.1 µs`, `3.40 ms` or `1.20 s`.

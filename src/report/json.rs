@@ -151,6 +151,8 @@ pub struct JsonRow<'a> {
     pub noise_capped: bool,
     /// For an undecided row after paired rounds: the smallest change they could detect.
     pub mde: Option<f64>,
+    /// For an allocation count: judged by the exact rule (every sample counted the same).
+    pub exact: bool,
     /// The paired-round re-measurement, if any.
     pub confirmation: Option<JsonConfirmation<'a>>,
     /// The verdict in plain words.
@@ -211,6 +213,7 @@ impl<'a> JsonRow<'a> {
             noise: r.noise,
             noise_capped: r.noise_capped,
             mde: r.mde,
+            exact: r.exact,
             confirmation: r.confirmation().map(|c| JsonConfirmation {
                 rounds: c.rounds,
                 first_verdict: c.first_verdict,
@@ -411,6 +414,7 @@ mod tests {
                 "noise",
                 "noise_capped",
                 "mde",
+                "exact",
                 "confirmation",
                 "reason"
             ]

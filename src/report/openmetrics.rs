@@ -224,15 +224,19 @@ fn base_unit(u: Unit) -> (&'static str, f64) {
         Unit::BitsPerSec => ("bytes_per_second", 1.0 / 8.0),
         Unit::ElementsPerSec => ("elements_per_second", 1.0),
         Unit::IterationsPerSec => ("iterations_per_second", 1.0),
+        Unit::AllocsPerOp => ("allocations_per_operation", 1.0),
+        Unit::BytesPerOp => ("bytes_per_operation", 1.0),
     }
 }
 
 /// Every base unit, in the order of their families.
-const BASE_UNITS: [&str; 4] = [
+const BASE_UNITS: [&str; 6] = [
     "seconds",
     "bytes_per_second",
     "elements_per_second",
     "iterations_per_second",
+    "allocations_per_operation",
+    "bytes_per_operation",
 ];
 
 /// The families of the rows (sorted already).
@@ -452,6 +456,8 @@ mod tests {
             Unit::BitsPerSec,
             Unit::ElementsPerSec,
             Unit::IterationsPerSec,
+            Unit::AllocsPerOp,
+            Unit::BytesPerOp,
         ] {
             assert!(BASE_UNITS.contains(&base_unit(u).0));
         }

@@ -2,10 +2,10 @@
 //! reason of each row, the threshold label and the warnings. The comparison holds decisions
 //! only; this module is where they become sentences.
 
-use super::format::{format_p, format_pct, format_value, noise_pct};
+use super::format::{format_count, format_p, format_pct, format_value, noise_pct};
 use crate::compare::{Comparison, Remeasure, Row, Verdict};
 use crate::stats::Change;
-use crate::vocab::Metric;
+use crate::vocab::{Metric, Unit};
 
 /// The one-line summary of a comparison.
 pub fn headline(c: &Comparison) -> String {
@@ -128,6 +128,19 @@ pub fn notes(c: &Comparison) -> Vec<String> {
             undecided.len()
         ));
     }
+    let varying: Vec<String> = c
+        .rows
+        .iter()
+        .filter(|r| r.gated && r.metric.is_some_and(Metric::is_count) && !r.exact)
+        .filter(|r| r.change.is_some())
+        .map(|r| format!("{} {}", r.benchmark, r.metric.map_or("", Metric::name)))
+        .collect();
+    if !varying.is_empty() {
+        out.push(format!(
+            "allocation counts that varied between samples, judged by the statistical rule instead of the exact one: {}",
+            varying.join(", ")
+        ));
+    }
     let capped = c.rows.iter().filter(|r| r.noise_capped && r.gated).count();
     if capped > 0 {
         out.push(format!(
@@ -203,6 +216,11 @@ pub fn reason(r: &Row, confidence: f64) -> String {
         };
     };
     let threshold = r.threshold.unwrap_or(0.0);
+    if r.exact
+        && let (Some(b), Some(c), Some(u)) = (r.baseline, r.current, r.unit)
+    {
+        return exact_reason(r.verdict, b, c, u, threshold);
+    }
     if let Some(Remeasure::Judged(conf)) = &r.remeasure
         && let Some(change) = &r.change
     {
@@ -256,6 +274,23 @@ pub fn reason(r: &Row, confidence: f64) -> String {
         }
         _ => first,
     }
+}
+
+/// The reason of a count judged by the exact rule: `allocs/op 0 -> 1, the same in every
+/// sample: exceeds +0.00%`.
+fn exact_reason(verdict: Verdict, base: f64, cur: f64, unit: Unit, threshold: f64) -> String {
+    let how = match verdict {
+        Verdict::Regressed => "exceeds",
+        Verdict::Improved => "better than",
+        _ => "within",
+    };
+    format!(
+        "{} {} -> {}, the same in every sample: {how} {}",
+        unit.symbol(),
+        format_count(base),
+        format_count(cur),
+        format_pct(threshold.abs())
+    )
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -134,6 +134,68 @@ pub fn throughput_change(base: &[f64], current: &[f64], cfg: &StatsConfig, seed:
     }
 }
 
+/// The change of a count per operation (allocations, bytes allocated), with the rule it was
+/// judged by.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CountChange {
+    /// The relative change of the per-operation value (`current / baseline - 1`; `+inf` from
+    /// a zero baseline to any count, 0 between two zeros).
+    pub change: Change,
+    /// Whether every sample of each side counted the same per operation, so the change is
+    /// exact: its interval is the point and its p-value 0 (a change) or 1 (none).
+    pub exact: bool,
+}
+
+/// The change of a count per operation between the per-sample values `base` and `current`,
+/// whose values over every operation are `base_value` and `current_value`.
+///
+/// Deterministic code counts the same in every sample, and then no statistics are needed: the
+/// change is exact, so a single extra allocation per operation is a certain regression. When a
+/// side's samples differ (allocations that depend on timing, a buffer that grows now and then),
+/// the change of the means is judged like a timing's, with a bootstrap interval and Welch's
+/// test; a zero side is still exact, since nothing varies in a count of zero.
+pub fn count_change(
+    base: &[f64],
+    current: &[f64],
+    base_value: f64,
+    current_value: f64,
+    cfg: &StatsConfig,
+    seed: u64,
+) -> CountChange {
+    let constant = |xs: &[f64]| xs.windows(2).all(|w| w[0] == w[1]);
+    let relative = if base_value == 0.0 {
+        if current_value == 0.0 {
+            0.0
+        } else {
+            f64::INFINITY
+        }
+    } else {
+        current_value / base_value - 1.0
+    };
+    let exact = (constant(base) && constant(current))
+        || base_value == 0.0
+        || current_value == 0.0
+        || base.len() < 2
+        || current.len() < 2;
+    if exact {
+        return CountChange {
+            change: Change {
+                estimate: relative,
+                ci_low: relative,
+                ci_high: relative,
+                p_value: if relative == 0.0 { 1.0 } else { 0.0 },
+            },
+            exact: true,
+        };
+    }
+    // A growth of the mean count is a drop of "operations per count": the throughput rule
+    // with the sides swapped gives `mean(current) / mean(base) - 1` and its interval.
+    CountChange {
+        change: throughput_change(current, base, cfg, seed),
+        exact: false,
+    }
+}
+
 /// The distribution-free confidence interval of the `q` quantile: the order statistics at ranks
 /// `nq -/+ z sqrt(nq(1-q))` (normal approximation of the binomial count below the quantile).
 pub fn quantile_interval(c: &Cumulative, q: f64, confidence: f64) -> (f64, f64) {
@@ -204,6 +266,30 @@ mod tests {
     use super::*;
     use perfgate_recorder::histogram::Histogram;
     use proptest::prelude::*;
+
+    #[test]
+    fn one_more_allocation_per_operation_is_an_exact_regression() {
+        let c = count_change(&[0.0; 10], &[1.0; 10], 0.0, 1.0, &TEST_CFG, 1);
+        assert!(c.exact);
+        assert_eq!(c.change.estimate, f64::INFINITY);
+        assert_eq!(c.change.p_value, 0.0);
+        let same = count_change(&[2.0; 5], &[2.0; 5], 2.0, 2.0, &TEST_CFG, 1);
+        assert!(same.exact);
+        assert_eq!((same.change.estimate, same.change.p_value), (0.0, 1.0));
+        let gone = count_change(&[3.0, 2.0], &[0.0, 0.0], 2.5, 0.0, &TEST_CFG, 1);
+        assert!(gone.exact && gone.change.estimate == -1.0);
+    }
+
+    #[test]
+    fn a_count_that_varies_falls_back_to_the_statistical_rule() {
+        let base = [1.0, 1.5, 1.0, 1.25, 1.0, 1.5];
+        let cur = [2.0, 2.5, 2.0, 2.25, 2.0, 2.5];
+        let c = count_change(&base, &cur, mean(&base), mean(&cur), &TEST_CFG, 7);
+        assert!(!c.exact);
+        assert!((c.change.estimate - (mean(&cur) / mean(&base) - 1.0)).abs() < 1e-12);
+        assert!(c.change.ci_low < c.change.estimate && c.change.estimate < c.change.ci_high);
+        assert!(c.change.ci_low > 0.0 && c.change.p_value < 0.01, "{c:?}");
+    }
 
     #[test]
     fn zero_latencies_compare_as_the_timer_resolution() {
@@ -323,6 +409,23 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 64, rng_seed: proptest::test_runner::RngSeed::Fixed(1), ..ProptestConfig::default() })]
+
+        /// Constant counts are judged exactly: the point change of the two values, and a
+        /// p-value that says whether they differ at all.
+        #[test]
+        fn constant_counts_are_exact(b in 0u32..1000, c in 0u32..1000, n in 2usize..30) {
+            let (bv, cv) = (f64::from(b), f64::from(c));
+            let got = count_change(&vec![bv; n], &vec![cv; n], bv, cv, &TEST_CFG, 3);
+            prop_assert!(got.exact);
+            prop_assert_eq!(got.change.ci_low, got.change.estimate);
+            prop_assert_eq!(got.change.ci_high, got.change.estimate);
+            prop_assert_eq!(got.change.p_value == 0.0, b != c);
+            if b > 0 {
+                prop_assert!((got.change.estimate - (cv / bv - 1.0)).abs() < 1e-12);
+            } else {
+                prop_assert_eq!(got.change.estimate > 0.0, c > 0);
+            }
+        }
 
         #[test]
         fn identical_samples_show_no_significant_change(
