@@ -12,6 +12,14 @@
 //! capacity [`DEFAULT_CAPACITY`] (1 MiB), the floor's too, so that the comparison is of the
 //! code, not of the pipe size; every path sends the same page-aligned chunk and every reader
 //! `read`s into the same sink, so each id moves and consumes the same bytes.
+//!
+//! The bench runs on perfgate's counting allocator: every `pipe/<path>/<chunk>` also records the
+//! heap allocations of its transfers per chunk (`allocs`, `alloc_bytes`), counted on the reader
+//! between the writer thread's start (a barrier both pass) and the last chunk read, so the
+//! thread's own start-up is not counted and the copy loops are held at what they allocate.
+
+#[global_allocator]
+static ALLOC: perfgate_recorder::CountingAllocator = perfgate_recorder::CountingAllocator;
 
 #[cfg(target_os = "linux")]
 mod linux {
@@ -19,9 +27,12 @@ mod linux {
     use std::io::{Seek, Write};
     use std::os::fd::{AsFd, AsRawFd, OwnedFd};
     use std::os::unix::net::UnixStream;
+    use std::sync::Barrier;
     use std::time::{Duration, Instant};
 
     use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
+    use perfgate_recorder::AllocRecorder;
+    use perfgate_recorder::alloc::counts;
     use perfgate_recorder::profile::Profile;
     use perfgate_workload::pipe::{
         self, DEFAULT_CAPACITY, Pipeline, pipe_with_capacity, read_full, write_all,
@@ -206,12 +217,28 @@ mod linux {
         }
     }
 
-    /// One criterion sample: `iters` chunks from a writer thread to this thread.
-    fn sample(kind: Kind, ends: &Ends, src: &[u8], sink: &mut [u8], iters: u64) -> Duration {
+    /// One criterion sample: `iters` chunks from a writer thread to this thread, with the
+    /// allocations of the transfer recorded in `allocs`.
+    fn sample(
+        kind: Kind,
+        ends: &Ends,
+        src: &[u8],
+        sink: &mut [u8],
+        iters: u64,
+        allocs: &mut AllocRecorder,
+    ) -> Duration {
+        let go = Barrier::new(2);
         let start = Instant::now();
         std::thread::scope(|s| {
-            s.spawn(move || writer(kind, ends, src, iters));
+            let go = &go;
+            s.spawn(move || {
+                go.wait();
+                writer(kind, ends, src, iters)
+            });
+            go.wait();
+            let before = counts();
             reader(kind, ends, sink, iters);
+            allocs.record(iters, counts().since(before));
         });
         start.elapsed()
     }
@@ -245,9 +272,14 @@ mod linux {
             let mut sink = vec![0u8; chunk];
             for kind in Kind::ALL {
                 let ends = Ends::new(kind);
+                let mut allocs = AllocRecorder::new(
+                    format!("pipe/{}/{label}", kind.name()),
+                    profile.sample_size(),
+                );
                 group.bench_function(BenchmarkId::new(kind.name(), &label), |b| {
-                    b.iter_custom(|iters| sample(kind, &ends, src, &mut sink, iters))
+                    b.iter_custom(|iters| sample(kind, &ends, src, &mut sink, iters, &mut allocs))
                 });
+                allocs.finish().expect("allocation log");
             }
         }
 

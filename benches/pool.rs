@@ -10,6 +10,9 @@
 //!
 //! Every benchmark is one task per iteration with `Throughput::Elements(1)`, so the gate
 //! compares tasks/s. Ratios are in docs/performance-pool.md.
+//!
+//! The bench runs on perfgate's counting allocator, so the two round trips also record their
+//! heap allocations and bytes per task (`allocs`, `alloc_bytes`), which the gate holds exactly.
 
 use std::collections::VecDeque;
 use std::io::{Read, Write};
@@ -24,6 +27,9 @@ use perfgate_recorder::profile::Profile;
 use perfgate_recorder::recorder::LatencyRecorder;
 use perfgate_workload::pool::protocol::{self, HEADER, STATUS_OK, TaskKind};
 use perfgate_workload::pool::{Pool, PoolConfig, Task};
+
+#[global_allocator]
+static ALLOC: perfgate_recorder::CountingAllocator = perfgate_recorder::CountingAllocator;
 
 const WORKER: &str = env!("CARGO_BIN_EXE_perfgate-worker");
 /// Tasks in flight per worker in the pipelined benchmarks (the pool's default depth).

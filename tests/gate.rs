@@ -262,3 +262,76 @@ fn criterion_0_3_and_0_5_output_reads_like_0_8() {
         assert!(snap.tools.criterion.is_some());
     }
 }
+
+/// Allocation counts gate exactly: the fixture's `latency/op` allocates nothing per operation,
+/// and one injected allocation per operation (`CRITBENCH_EXTRA_ALLOCS=1`) fails the gate with a
+/// row that reads `allocs/op 0 -> 1`, although its timing barely moves.
+#[test]
+fn an_extra_allocation_per_operation_fails_the_gate_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let crit = tmp.path().join("criterion");
+    let cfg = tmp.path().join("perfgate.toml");
+    std::fs::write(
+        &cfg,
+        "schema_version = 1\n[defaults]\ngate = [\"allocs\", \"alloc_bytes\"]\n",
+    )
+    .unwrap();
+    let filter = ["--", "^latency/op$"];
+    let a = tmp.path().join("a.json");
+    let out = run_fixture_env(&crit, &a, "c08,allocs", 1, &filter, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let snap = read_snapshot(&a).unwrap();
+    assert_eq!(snap.benchmarks.len(), 1);
+    let allocs = snap.benchmarks[0]
+        .allocs
+        .as_ref()
+        .expect("latency/op has an allocation log");
+    assert_eq!((allocs.allocs, allocs.bytes), (0, 0), "{allocs:?}");
+    assert!(allocs.ops > 0 && allocs.allocs_per_op.len() == 10);
+
+    let b = tmp.path().join("b.json");
+    let env = [("CRITBENCH_EXTRA_ALLOCS", "1")];
+    let out = run_fixture_env(&crit, &b, "c08,allocs", 1, &filter, &env);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let compare = |results: &std::path::Path| {
+        run_in(
+            tmp.path(),
+            &[
+                "--config",
+                cfg.to_str().unwrap(),
+                "compare",
+                "--baseline",
+                a.to_str().unwrap(),
+                "--results",
+                results.to_str().unwrap(),
+                "--verbose",
+            ],
+        )
+    };
+    let out = compare(&b);
+    let table = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{table}{}", stderr(&out));
+    let row = table
+        .lines()
+        .find(|l| l.contains("REGRESSED") && l.contains("┆ allocs "))
+        .unwrap_or_else(|| panic!("no regressed allocs row:\n{table}"));
+    assert!(row.contains("allocs/op 0 -> 1"), "{row}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.contains("REGRESSED") && l.contains("┆ alloc_bytes ")),
+        "{table}"
+    );
+
+    // The same code again counts the same: exact, unchanged, passing.
+    let c = tmp.path().join("c.json");
+    let out = run_fixture_env(&crit, &c, "c08,allocs", 1, &filter, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = compare(&c);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("allocs/op 0 -> 0"),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -108,6 +108,19 @@ pub fn run_fixture(
     slowdown: u32,
     extra: &[&str],
 ) -> Output {
+    run_fixture_env(criterion_dir, output, features, slowdown, extra, &[])
+}
+
+/// [`run_fixture`] with extra environment variables for the benches (such as
+/// `CRITBENCH_EXTRA_ALLOCS`).
+pub fn run_fixture_env(
+    criterion_dir: &Path,
+    output: &Path,
+    features: &str,
+    slowdown: u32,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Output {
     let _guard = FIXTURE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
     let mut args: Vec<String> = vec![
         "run".into(),
@@ -129,6 +142,7 @@ pub fn run_fixture(
         // Share the test build's artifacts: the fixture's dependencies are perfgate's own.
         .env("CARGO_TARGET_DIR", repo().join("target"))
         .env("CRITBENCH_SLOWDOWN", slowdown.to_string())
+        .envs(env.iter().copied())
         .args(&args)
         .output()
         .expect("run perfgate run")
@@ -187,6 +201,7 @@ pub fn bench(
             max_ns: per_iter.iter().copied().fold(0.0, f64::max),
         },
         latency,
+        allocs: None,
         noise: None,
     }
 }
