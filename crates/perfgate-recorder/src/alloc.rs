@@ -33,7 +33,7 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Schema version of the allocation log.
 pub const ALLOC_LOG_SCHEMA_VERSION: u32 = 1;
@@ -221,18 +221,8 @@ impl AllocRecorder {
         let Some(log) = self.log() else {
             return Ok(None);
         };
-        let dir = match &self.dir {
-            Some(d) => d.clone(),
-            None => crate::recorder::default_log_dir(),
-        };
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
-        let path = dir.join(alloc_log_file_name(&self.id));
-        let text = serde_json::to_string(&log).map_err(|source| Error::Encode {
-            path: path.clone(),
-            source,
-        })?;
-        crate::atomic::write_atomic(&path, text.as_bytes())?;
-        Ok(Some(path))
+        crate::recorder::write_log(self.dir.as_deref(), &alloc_log_file_name(&self.id), &log)
+            .map(Some)
     }
 }
 
@@ -241,13 +231,7 @@ impl Drop for AllocRecorder {
         if !self.finished
             && let Err(e) = self.write()
         {
-            // A panic in drop would abort the bench; a closed stderr is no reason for one.
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "perfgate: could not write allocation log for {:?}: {e}",
-                self.id
-            );
+            crate::recorder::warn_unwritten("allocation log", &self.id, &e);
         }
     }
 }

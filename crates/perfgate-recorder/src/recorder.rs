@@ -230,19 +230,36 @@ impl LatencyRecorder {
         let Some(log) = self.log() else {
             return Ok(None);
         };
-        let dir = match &self.dir {
-            Some(d) => d.clone(),
-            None => default_log_dir(),
-        };
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
-        let path = dir.join(log_file_name(&self.id));
-        let text = serde_json::to_string(&log).map_err(|source| Error::Encode {
-            path: path.clone(),
-            source,
-        })?;
-        crate::atomic::write_atomic(&path, text.as_bytes())?;
-        Ok(Some(path))
+        write_log(self.dir.as_deref(), &log_file_name(&self.id), &log).map(Some)
     }
+}
+
+/// Writes a log as JSON into `dir` (the default log directory when `None`), atomically, and
+/// returns its path.
+pub(crate) fn write_log<T: Serialize>(
+    dir: Option<&std::path::Path>,
+    file_name: &str,
+    log: &T,
+) -> Result<PathBuf> {
+    let dir = dir.map_or_else(default_log_dir, PathBuf::from);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
+    let path = dir.join(file_name);
+    let text = serde_json::to_string(log).map_err(|source| Error::Encode {
+        path: path.clone(),
+        source,
+    })?;
+    crate::atomic::write_atomic(&path, text.as_bytes())?;
+    Ok(path)
+}
+
+/// Says on stderr that a log could not be written from a recorder's drop: a panic there would
+/// abort the bench, and a closed stderr is no reason for one.
+pub(crate) fn warn_unwritten(what: &str, id: &str, e: &Error) {
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "perfgate: could not write {what} for {id:?}: {e}"
+    );
 }
 
 impl Drop for LatencyRecorder {
@@ -250,13 +267,7 @@ impl Drop for LatencyRecorder {
         if !self.finished
             && let Err(e) = self.write()
         {
-            // A panic in drop would abort the bench; a closed stderr is no reason for one.
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "perfgate: could not write latency log for {:?}: {e}",
-                self.id
-            );
+            warn_unwritten("latency log", &self.id, &e);
         }
     }
 }
