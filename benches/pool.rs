@@ -174,6 +174,7 @@ fn roundtrip(c: &mut Criterion, profile: Profile) {
                 let t = pool.submit(Task::echo(&n.to_le_bytes()));
                 let answer = pool.wait(t).expect("echo");
                 assert_eq!(answer, n.to_le_bytes());
+                pool.recycle(answer);
             })
         })
     });

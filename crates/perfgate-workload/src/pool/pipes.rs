@@ -185,7 +185,7 @@ impl Worker {
                 }
                 self.inflight.pop_front();
                 let outcome = if frame.code == STATUS_OK {
-                    Ok(frame.payload.to_vec())
+                    Ok(table.answer(frame.payload))
                 } else {
                     Err(TaskError::Refused(
                         String::from_utf8_lossy(frame.payload).into_owned(),

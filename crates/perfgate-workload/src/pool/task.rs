@@ -115,10 +115,17 @@ pub(super) struct Table {
     free: Vec<u32>,
     /// Tasks opened and not finished (queued or in flight).
     outstanding: usize,
+    /// Answer buffers given back by the caller ([`crate::pool::Pool::recycle`]), reused for
+    /// later answers so that a caller who recycles makes its round trips allocation-free.
+    spare: Vec<Vec<u8>>,
     /// Where task durations go (cargo feature `metrics`).
     #[cfg(feature = "metrics")]
     pub(super) metrics: Option<crate::metrics::Metrics>,
 }
+
+/// The most answer buffers kept for reuse: enough for every task a pipelined caller has in
+/// flight on a few workers, few enough that recycling never holds much memory.
+const SPARE_BUFFERS: usize = 16_384;
 
 impl Table {
     /// Tasks submitted that have no outcome yet.
@@ -180,6 +187,23 @@ impl Table {
         Ticket {
             slot,
             generation: s.generation,
+        }
+    }
+
+    /// An answer holding `payload`, in a recycled buffer when one is spare (no allocation when
+    /// it is large enough), else in a new one.
+    pub(super) fn answer(&mut self, payload: &[u8]) -> Vec<u8> {
+        let mut buf = self.spare.pop().unwrap_or_default();
+        buf.clear();
+        buf.extend_from_slice(payload);
+        buf
+    }
+
+    /// Keeps an answer's buffer for a later answer (up to [`SPARE_BUFFERS`] of them; a buffer
+    /// that never allocated is not worth keeping).
+    pub(super) fn recycle(&mut self, buf: Vec<u8>) {
+        if buf.capacity() > 0 && self.spare.len() < SPARE_BUFFERS {
+            self.spare.push(buf);
         }
     }
 
@@ -247,5 +271,24 @@ impl Table {
             .into_iter()
             .filter_map(|t| self.try_take(t).map(|o| (t, o)))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recycled_answer_buffer_carries_the_next_answer() {
+        let mut t = Table::default();
+        let first = t.answer(b"12345678");
+        let ptr = first.as_ptr();
+        t.recycle(first);
+        let second = t.answer(b"abcdefgh");
+        assert_eq!(second, b"abcdefgh");
+        assert_eq!(second.as_ptr(), ptr, "the same buffer, no new allocation");
+        // An empty buffer never allocated: nothing to keep.
+        t.recycle(Vec::new());
+        assert!(t.spare.is_empty());
     }
 }
