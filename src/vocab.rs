@@ -65,7 +65,17 @@ impl Metric {
     /// rather than a timing: judged by the exact rule when every sample counts the same, since
     /// such a count does not drift with the machine's speed.
     pub fn is_count(self) -> bool {
-        matches!(self, Metric::Allocs | Metric::AllocBytes)
+        self.count_unit().is_some()
+    }
+
+    /// The unit of a count metric's value (`None` for a timing, whose unit depends on the
+    /// benchmark).
+    pub fn count_unit(self) -> Option<Unit> {
+        match self {
+            Metric::Allocs => Some(Unit::AllocsPerOp),
+            Metric::AllocBytes => Some(Unit::BytesPerOp),
+            _ => None,
+        }
     }
 
     /// Whether a larger value is better.

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::baseline::schema::{Benchmark, Snapshot};
+use crate::baseline::schema::{Allocs, Benchmark, Snapshot};
 use crate::config::{Config, OnInconclusive, OnMissing, Policy};
 use crate::stats::{self, Change, rng::seed_from};
 pub use crate::vocab::{Metric, Unit, Verdict};
@@ -415,19 +415,15 @@ fn compare_benchmark(base: &Benchmark, cur: &Benchmark, policy: &Policy) -> Vec<
                 let (Some(ba), Some(ca)) = (&base.allocs, &cur.allocs) else {
                     continue;
                 };
-                let (b, c) = (ba.samples(metric), ca.samples(metric));
-                let (bv, cv) = (
-                    ba.per_op(metric).unwrap_or(0.0),
-                    ca.per_op(metric).unwrap_or(0.0),
-                );
-                let counted = stats::count_change(b, c, bv, cv, &sc, seed);
-                exact = counted.exact;
-                let unit = if metric == Metric::Allocs {
-                    Unit::AllocsPerOp
-                } else {
-                    Unit::BytesPerOp
-                };
-                (bv, cv, unit, Some(counted.change), b.len().min(c.len()))
+                let c = count_values(ba, ca, metric, &sc, seed);
+                exact = c.change.exact;
+                (
+                    c.baseline,
+                    c.current,
+                    c.unit,
+                    Some(c.change.change),
+                    c.samples,
+                )
             }
             None => {
                 let (b, c) = (&base.samples.per_iter_ns, &cur.samples.per_iter_ns);
@@ -472,6 +468,43 @@ fn compare_benchmark(base: &Benchmark, cur: &Benchmark, policy: &Policy) -> Vec<
         });
     }
     rows
+}
+
+/// A count metric's values on both sides, with its change and the rule it was judged by.
+pub struct CountValues {
+    /// The baseline's count per operation.
+    pub baseline: f64,
+    /// The current count per operation.
+    pub current: f64,
+    /// Its unit.
+    pub unit: Unit,
+    /// The change, exact or statistical.
+    pub change: stats::CountChange,
+    /// The smaller side's sample count.
+    pub samples: usize,
+}
+
+/// Compares the counts of `metric` (a count metric) of two measurements: the first
+/// comparison's rule, and the paired rounds' on each side's rounds pooled.
+pub fn count_values(
+    base: &Allocs,
+    cur: &Allocs,
+    metric: Metric,
+    sc: &stats::StatsConfig,
+    seed: u64,
+) -> CountValues {
+    let (b, c) = (base.samples(metric), cur.samples(metric));
+    let (baseline, current) = (
+        base.per_op(metric).unwrap_or(0.0),
+        cur.per_op(metric).unwrap_or(0.0),
+    );
+    CountValues {
+        baseline,
+        current,
+        unit: metric.count_unit().unwrap_or(Unit::AllocsPerOp),
+        change: stats::count_change(b, c, baseline, current, sc, seed),
+        samples: b.len().min(c.len()),
+    }
 }
 
 /// Whether a gated row with this verdict fails the build under `policy`: a regression always,

@@ -464,20 +464,15 @@ fn rejudge_count(row: &mut Row, policy: &Policy, rounds: &[(Snapshot, Snapshot)]
     let (Some(base), Some(cur)) = (side(false), side(true)) else {
         return;
     };
-    let (bs, cs) = (base.samples(metric), cur.samples(metric));
-    let (bv, cv) = (
-        base.per_op(metric).unwrap_or(0.0),
-        cur.per_op(metric).unwrap_or(0.0),
-    );
     let seed = crate::stats::rng::seed_from(&[&row.benchmark, metric.name(), "rounds"]);
-    let counted = crate::stats::count_change(bs, cs, bv, cv, &policy.stats(), seed);
+    let c = crate::compare::count_values(&base, &cur, metric, &policy.stats(), seed);
     let threshold = *policy.thresholds.get(metric);
-    let verdict = crate::compare::judge(metric, &counted.change, threshold, policy.alpha);
-    row.baseline = Some(bv);
-    row.current = Some(cv);
-    row.change = Some(counted.change);
-    row.exact = counted.exact;
-    row.samples = bs.len().min(cs.len());
+    let verdict = crate::compare::judge(metric, &c.change.change, threshold, policy.alpha);
+    row.baseline = Some(c.baseline);
+    row.current = Some(c.current);
+    row.change = Some(c.change.change);
+    row.exact = c.change.exact;
+    row.samples = c.samples;
     row.threshold = Some(threshold);
     row.verdict = verdict;
     row.fails = row.gated && crate::compare::fails(policy, verdict);

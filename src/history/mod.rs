@@ -167,9 +167,7 @@ pub fn analyse(source: &str, rev: &str, v: Versions, opts: &Options) -> Result<H
                 let Some(value) = value(b, m) else { continue };
                 let unit = match m {
                     Metric::Throughput => b.throughput_unit(),
-                    Metric::Allocs => Unit::AllocsPerOp,
-                    Metric::AllocBytes => Unit::BytesPerOp,
-                    _ => Unit::Nanos,
+                    _ => m.count_unit().unwrap_or(Unit::Nanos),
                 };
                 let e = series
                     .entry((b.id.clone(), m))

@@ -146,6 +146,32 @@ pub struct AllocLog {
     pub bytes: Vec<u64>,
 }
 
+impl AllocLog {
+    /// The log of benchmark `id`'s samples of `(operations, what they allocated)`; `None` when
+    /// there are none or the counting allocator is not installed (every count would read zero).
+    pub(crate) fn of_samples(
+        id: &str,
+        samples: impl Iterator<Item = (u64, Counts)> + Clone,
+    ) -> Option<AllocLog> {
+        if samples.clone().next().is_none() || !is_counting() {
+            return None;
+        }
+        Some(AllocLog {
+            schema_version: ALLOC_LOG_SCHEMA_VERSION,
+            id: id.to_string(),
+            written_at_unix: crate::recorder::now_unix(),
+            iters: samples.clone().map(|s| s.0).collect(),
+            allocs: samples.clone().map(|s| s.1.allocs).collect(),
+            bytes: samples.map(|s| s.1.bytes).collect(),
+        })
+    }
+
+    /// Writes the log into `dir` (the default log directory when `None`) and returns its path.
+    pub(crate) fn write(&self, dir: Option<&std::path::Path>) -> Result<PathBuf> {
+        crate::recorder::write_log(dir, &alloc_log_file_name(&self.id), self)
+    }
+}
+
 /// Records what the measured samples of one criterion benchmark allocated, keeping the last
 /// `sample_size` samples as [`crate::LatencyRecorder`] does.
 #[derive(Debug)]
@@ -153,8 +179,8 @@ pub struct AllocRecorder {
     id: String,
     keep: usize,
     samples: VecDeque<(u64, Counts)>,
-    pub(crate) dir: Option<PathBuf>,
-    pub(crate) finished: bool,
+    dir: Option<PathBuf>,
+    finished: bool,
 }
 
 impl AllocRecorder {
@@ -179,10 +205,7 @@ impl AllocRecorder {
     /// Records one sample of `ops` operations that allocated `counts` (the difference of two
     /// [`counts`] around them).
     pub fn record(&mut self, ops: u64, counts: Counts) {
-        if self.samples.len() == self.keep {
-            self.samples.pop_front();
-        }
-        self.samples.push_back((ops, counts));
+        crate::recorder::push_bounded(&mut self.samples, self.keep, (ops, counts));
     }
 
     /// Runs `f` (one sample of `ops` operations) and records what it allocated; returns what
@@ -198,17 +221,7 @@ impl AllocRecorder {
     /// Builds the log from the recorded samples, without writing it; `None` when nothing was
     /// recorded or the counting allocator is not installed (every count would read zero).
     pub fn log(&self) -> Option<AllocLog> {
-        if self.samples.is_empty() || !is_counting() {
-            return None;
-        }
-        Some(AllocLog {
-            schema_version: ALLOC_LOG_SCHEMA_VERSION,
-            id: self.id.clone(),
-            written_at_unix: crate::recorder::now_unix(),
-            iters: self.samples.iter().map(|s| s.0).collect(),
-            allocs: self.samples.iter().map(|s| s.1.allocs).collect(),
-            bytes: self.samples.iter().map(|s| s.1.bytes).collect(),
-        })
+        AllocLog::of_samples(&self.id, self.samples.iter().copied())
     }
 
     /// Writes the log and returns its path (`None` if there is nothing to write).
@@ -217,12 +230,10 @@ impl AllocRecorder {
         self.write()
     }
 
-    pub(crate) fn write(&self) -> Result<Option<PathBuf>> {
-        let Some(log) = self.log() else {
-            return Ok(None);
-        };
-        crate::recorder::write_log(self.dir.as_deref(), &alloc_log_file_name(&self.id), &log)
-            .map(Some)
+    fn write(&self) -> Result<Option<PathBuf>> {
+        self.log()
+            .map(|log| log.write(self.dir.as_deref()))
+            .transpose()
     }
 }
 

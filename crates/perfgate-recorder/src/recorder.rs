@@ -34,7 +34,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use crate::alloc::{AllocRecorder, counts, is_counting};
+use crate::alloc::{AllocLog, Counts, counts, is_counting};
 use crate::error::{Error, Result};
 use crate::histogram::{DENSE_SLOTS, Histogram, dense_index};
 use crate::log_dir::LogDirSources;
@@ -81,6 +81,8 @@ struct Call {
     min: u64,
     max: u64,
     counts: Box<[u64]>,
+    /// What the call's operations allocated, when the counting allocator counted them.
+    allocated: Option<Counts>,
 }
 
 impl Call {
@@ -90,6 +92,7 @@ impl Call {
             min: u64::MAX,
             max: 0,
             counts: vec![0; DENSE_SLOTS].into_boxed_slice(),
+            allocated: None,
         }
     }
 
@@ -115,17 +118,14 @@ pub struct LatencyRecorder {
     calls: VecDeque<Call>,
     dir: Option<PathBuf>,
     finished: bool,
-    allocs: AllocRecorder,
 }
 
 impl LatencyRecorder {
     /// A recorder for the benchmark whose criterion full id is `id` (for example
     /// `"pool/roundtrip"`), keeping the last `sample_size` calls: the group's sample size.
     pub fn new(id: impl Into<String>, sample_size: usize) -> Self {
-        let id = id.into();
         LatencyRecorder {
-            allocs: AllocRecorder::new(id.clone(), sample_size),
-            id,
+            id: id.into(),
             keep: sample_size.max(1),
             calls: VecDeque::new(),
             dir: None,
@@ -135,9 +135,7 @@ impl LatencyRecorder {
 
     /// Writes the log into `dir` instead of the default location.
     pub fn with_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        let dir = dir.into();
-        self.allocs.dir = Some(dir.clone());
-        self.dir = Some(dir);
+        self.dir = Some(dir.into());
         self
     }
 
@@ -159,9 +157,8 @@ impl LatencyRecorder {
             call.add((now - last).as_nanos() as u64);
             last = now;
         }
-        let allocated = counts().since(before);
         if counting {
-            self.allocs.record(iters, allocated);
+            call.allocated = Some(counts().since(before));
         }
         self.push_call(call);
         last - start
@@ -181,10 +178,7 @@ impl LatencyRecorder {
     }
 
     fn push_call(&mut self, call: Call) {
-        if self.calls.len() == self.keep {
-            self.calls.pop_front();
-        }
-        self.calls.push_back(call);
+        push_bounded(&mut self.calls, self.keep, call);
     }
 
     /// Builds the log from the measured calls, without writing it.
@@ -223,15 +217,34 @@ impl LatencyRecorder {
         self.write()
     }
 
-    fn write(&mut self) -> Result<Option<PathBuf>> {
-        // Its own drop must not write it a second time.
-        self.allocs.finished = true;
-        self.allocs.write()?;
+    /// The allocation log of the measured calls, when every one of them was counted.
+    fn alloc_log(&self) -> Option<AllocLog> {
+        let counted: Option<Vec<(u64, Counts)>> = self
+            .calls
+            .iter()
+            .map(|c| Some((c.ops, c.allocated?)))
+            .collect();
+        AllocLog::of_samples(&self.id, counted?.into_iter())
+    }
+
+    fn write(&self) -> Result<Option<PathBuf>> {
+        if let Some(allocs) = self.alloc_log() {
+            allocs.write(self.dir.as_deref())?;
+        }
         let Some(log) = self.log() else {
             return Ok(None);
         };
         write_log(self.dir.as_deref(), &log_file_name(&self.id), &log).map(Some)
     }
+}
+
+/// Appends `item`, dropping the oldest beyond `keep`: the last `keep` calls of criterion's
+/// closure are its measured samples.
+pub(crate) fn push_bounded<T>(q: &mut VecDeque<T>, keep: usize, item: T) {
+    if q.len() == keep {
+        q.pop_front();
+    }
+    q.push_back(item);
 }
 
 /// Writes a log as JSON into `dir` (the default log directory when `None`), atomically, and
