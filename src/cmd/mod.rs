@@ -11,6 +11,7 @@ pub mod eval;
 pub mod explain;
 pub mod history;
 pub mod layout;
+mod lock;
 pub mod merge;
 pub mod plan;
 mod progress;
@@ -68,6 +69,18 @@ pub fn run(global: plan::Global, command: Command) -> Result<i32> {
         return config::run(&global, &cwd);
     }
     let ctx = Ctx::new(&global, cwd)?;
+    // The commands that write under <target>/perfgate hold its lock for their whole run
+    // (a refresh from given results files runs nothing there).
+    let _lock = match &command {
+        Command::Refresh(p) if !p.from.is_empty() => None,
+        Command::Run(_)
+        | Command::Check(_)
+        | Command::Refresh(_)
+        | Command::EvalNoise(_)
+        | Command::Bisect(_)
+        | Command::Explain(_) => Some(lock::acquire(&ctx.layout.perfgate_dir())?),
+        _ => None,
+    };
     match command {
         Command::Run(p) => run::run(&ctx, p),
         Command::Collect(p) => collect::run(&ctx, p),
