@@ -1,7 +1,7 @@
 //! Progress on stderr, through indicatif: on a terminal, a live line at the bottom that shows
 //! the phase (building, running the suite, the A/B rounds), what it is doing and the time left,
-//! above which the phase's messages scroll; anywhere else (a CI log, a redirected stderr) one
-//! plain line per message and nothing redrawn.
+//! above which the phase's messages scroll; anywhere else (a CI log, a redirected stderr,
+//! GitHub Actions) one plain line per message and nothing redrawn.
 
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
@@ -17,9 +17,12 @@ pub(super) fn clock(d: Duration) -> String {
     format!("{}:{:02}", s / 60, s % 60)
 }
 
-/// Whether progress is drawn live: stderr is a terminal.
+/// Whether progress is drawn live: stderr is a terminal, outside GitHub Actions (whose runners
+/// may give a step a terminal: act in self-hosted mode does, and every redraw of the spinner
+/// then lands in the job log as a line of its own).
 fn live() -> bool {
     std::io::stderr().is_terminal()
+        && std::env::var_os("GITHUB_ACTIONS").is_none_or(|v| v != "true")
 }
 
 /// A live line, drawn on stderr at most 10 times a second.
