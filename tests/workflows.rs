@@ -75,26 +75,38 @@ fn only_pushes_to_main_write_the_reference_build_cache() {
         "{text}"
     );
     assert!(text.contains("mode: cache"));
-    // The gate restores and never saves; only the cache mode saves, and only on a push.
+    // The gate restores and never saves; only the cache mode saves, and only on a push. Every
+    // save step (perfgate itself and the reference build) is held to that.
     let action = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml"),
     )
     .unwrap();
-    let save = action
-        .find("actions/cache/save@")
-        .expect("the action saves in cache mode");
-    let before_save = &action[..save];
-    let step = &before_save[before_save.rfind("- name:").unwrap()..];
-    assert!(
-        step.contains("inputs.mode == 'cache' && github.event_name == 'push'"),
-        "{step}"
-    );
+    let step_of = |at: usize| {
+        let before = &action[..at];
+        before[before.rfind("- name:").unwrap()..].to_string()
+    };
+    let saves: Vec<usize> = action
+        .match_indices("actions/cache/save@")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(saves.len(), 2, "perfgate and the reference build");
+    for at in saves {
+        let step = step_of(at);
+        assert!(
+            step.contains("inputs.mode == 'cache' && github.event_name == 'push'"),
+            "{step}"
+        );
+    }
+    // The reference build is restored only by a gate on a pull request.
     let restore = action
-        .find("actions/cache/restore@")
-        .expect("the gate restores");
-    let before_restore = &action[..restore];
-    let step = &before_restore[before_restore.rfind("- name:").unwrap()..];
-    assert!(step.contains("inputs.mode == 'gate'"), "{step}");
+        .match_indices("actions/cache/restore@")
+        .map(|(i, _)| step_of(i))
+        .find(|step| step.contains("Restore the merge-base build"))
+        .expect("the gate restores the merge-base build");
+    assert!(
+        restore.contains("inputs.mode == 'gate' && github.event_name == 'pull_request'"),
+        "{restore}"
+    );
     assert!(!workflow("perf-gate.yml").contains("mode: cache"));
 }
 
