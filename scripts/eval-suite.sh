@@ -63,15 +63,11 @@ def median(xs):
     n = len(xs)
     return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 
-def conditions(root):
-    # calibration/ is scripts/inject-effect.py's, shard-walltime/ is scripts/shard-walltime.sh's.
-    return sorted(d for d in os.listdir(root)
-                  if os.path.isdir(os.path.join(root, d)) and d not in ("calibration", "shard-walltime"))
-
 def table(root):
     print("| condition | runs failed | first comparison alone failed | injected benchmarks named | of them slowed by >= 2x threshold (calibrated) | gated comparisons flagged (non-injected) | raw floors flagged | median rounds | median MDE (undecided) | median MDE / threshold | median time | of it building | runs |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for cond in conditions(root):
+    for cond in sorted(d for d in os.listdir(root)
+                       if os.path.isdir(os.path.join(root, d)) and d != "calibration"):
         # An empty report is a run still going (or killed): not a run yet.
         runs = sorted(f for f in os.listdir(os.path.join(root, cond))
                       if f.endswith(".json") and os.path.getsize(os.path.join(root, cond, f)) > 0)
@@ -142,8 +138,6 @@ if not os.path.isdir(root):
     print("no runs kept yet under", root)
     sys.exit(0)
 for s in sorted(os.listdir(root)):
-    if not conditions(os.path.join(root, s)):
-        continue
     print(f"\n### {s}\n")
     marker = os.path.join(root, s, "crate")
     if os.path.exists(marker):

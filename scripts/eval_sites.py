@@ -7,9 +7,9 @@ Spawn::spawn; pipe/pipeline/* spawns its three stages with Spawn::spawn every it
 copies between them with pipe::copy, so both the spawn and the pipe-copy sites slow it; the
 zero-copy benchmarks whose reader drains with pipe::read_full (vmsplice, splice_pipe,
 splice_socket, sendfile_socket: benches/pipe.rs, `reader`) go through the pipe-copy site on
-their reading side, so it slows them too (by 8% to 84% at a factor of 2, set
-2026-12-06-pinned's calibration), and only splice_file among them is untouched; the raw floors
-call the kernel directly and are never slowed.
+their reading side, so it slows them too (by 12% to 84% at a factor of 2, two of the twelve
+not measurably: set 2026-12-06-pinned's calibration), and only splice_file among them is
+untouched; the raw floors call the kernel directly and are never slowed.
 """
 import json
 import os

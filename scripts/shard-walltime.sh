@@ -12,13 +12,12 @@
 # the first's, made fresh before each pair with both builds readied untimed by --prepare-only),
 # so the shards share no file but the sources. Run it when nothing else runs on the machine.
 #
-# Raw output: docs/eval/raw/<set>/shard-walltime/<UTC time>/{whole,shard-1-of-2,shard-2-of-2,
-# merged}.json, the logs, and times (seconds): whole, shard-1-of-2, shard-2-of-2, two (the wall
-# time of both shards and the merge). <set> is $EVAL_SET (default "shard-walltime").
+# Raw output: docs/eval/shard-walltime/<UTC time>/{whole,shard-1-of-2,shard-2-of-2,merged}.json,
+# the logs, and times (seconds): whole, shard-1-of-2, shard-2-of-2, two (the wall time of both
+# shards and the merge). Beside docs/eval/raw/, not in it: these are not runs of an eval set.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-set_name=${EVAL_SET:-shard-walltime}
-root=docs/eval/raw/$set_name/shard-walltime
+root=docs/eval/shard-walltime
 
 tally() {
     python3 - "$root" <<'PY'
@@ -97,7 +96,6 @@ for i in $(seq 1 "$n"); do
     for d in release perfgate; do
         cp -a "$target1/$d" "$target2/$d"
     done
-    rm -rf "$target2/perfgate/shard-walltime" "$target2/perfgate/eval"
     CARGO_TARGET_DIR=$target2 "$bin" check --ab HEAD --prepare-only >/dev/null
 
     stamp=$(date -u +%Y%m%dT%H%M%SZ)
