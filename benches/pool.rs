@@ -133,11 +133,20 @@ impl Drop for RawEcho {
 }
 
 /// The `pool` group with the profile's times, one task per iteration.
+///
+/// The quick profile (a smoke run, and every paired round of `perfgate check`) takes the brief
+/// times of the spawn and pipe suites: even 150 ms is about 15,000 round trips and millions of
+/// pipelined tasks, and at the longer quick times these 6 benchmarks were 4.3 s of a side's
+/// 15.6 s round of the whole suite (docs/eval/README.md, set `2026-12-06-k9`).
 fn group(c: &mut Criterion, profile: Profile) -> BenchmarkGroup<'_, WallTime> {
+    let (warm_up, measurement) = match profile {
+        Profile::Quick => (profile.brief_warm_up(), profile.brief_measurement()),
+        Profile::Default => (profile.warm_up(), profile.measurement()),
+    };
     let mut g = c.benchmark_group("pool");
     g.sample_size(profile.sample_size())
-        .warm_up_time(profile.warm_up())
-        .measurement_time(profile.measurement())
+        .warm_up_time(warm_up)
+        .measurement_time(measurement)
         .throughput(Throughput::Elements(1));
     g
 }
