@@ -25,6 +25,14 @@
 # EVAL_NEIGHBOUR=cpu adds a documented noisy neighbour, one busy thread, for the whole series.
 # EVAL_PIN=N runs the paired rounds on CPU N (`check --pin-cpu N`).
 #
+# EVAL_BASELINE=FILE judges every run against that stored baseline (`check --baseline FILE`, with
+# `ab = "auto"`: the A/B against the baseline's commit when the stored numbers are not comparable)
+# instead of `--ab HEAD`; the set keeps a copy as baseline.json. A baseline measured under other
+# load than the check, the condition of a stored baseline from a faster or slower machine:
+#
+#   EVAL_NEIGHBOUR=cpu scripts/eval-suite.sh baseline /tmp/slow.json 2    # 2 runs, one busy thread
+#   EVAL_SET=stored-slower EVAL_BASELINE=/tmp/slow.json EVAL_PIN=1 scripts/eval-suite.sh 2 spawn=2
+#
 # Any other crate with criterion benches: EVAL_CRATE=DIR EVAL_VAR=NAME, where the crate's benches
 # read the environment variable NAME as their slowdown; each condition other than aa is then a
 # value of NAME for the current side, every benchmark counts as injected, and the arguments
@@ -143,6 +151,11 @@ for s in sorted(os.listdir(root)):
     if os.path.exists(marker):
         with open(marker) as fh:
             print(f"Crate and slowdown variable: {fh.read().strip()} (every benchmark injected)\n")
+    stored = os.path.join(root, s, "baseline.json")
+    if os.path.exists(stored):
+        with open(stored) as fh:
+            b = json.load(fh)
+        print(f"Against a stored baseline (baseline.json, made {b.get('created_at', '?')} at commit {str(b.get('git', {}).get('commit', '?'))[:12]}), not `--ab HEAD`\n")
     load = os.path.join(root, s, "load")
     if os.path.exists(load):
         with open(load) as fh:
@@ -157,6 +170,33 @@ PY
 
 if [ "${1:-}" = tally ]; then
     tally
+    exit 0
+fi
+
+# EVAL_NEIGHBOUR as below, for a stored baseline measured under load.
+start_neighbour() {
+    case "${EVAL_NEIGHBOUR:-}" in
+        "") ;;
+        cpu)
+            python3 -c 'while True: pass' &
+            neighbour=$!
+            trap 'kill "$neighbour" 2>/dev/null || true' EXIT
+            ;;
+        *) echo "eval-suite: EVAL_NEIGHBOUR must be empty or cpu" >&2; exit 2 ;;
+    esac
+}
+
+if [ "${1:-}" = baseline ]; then
+    out=${2:?usage: scripts/eval-suite.sh baseline FILE [RUNS]}
+    runs=${3:-2}
+    cargo build --release --quiet
+    neighbour=
+    start_neighbour
+    tmp=$(mktemp -d)
+    target/release/perfgate baseline refresh --runs "$runs" --dir "$tmp" --allow-dirty -- --features inject
+    mv "$tmp"/*.json "$out"
+    rmdir "$tmp"
+    echo "eval-suite: stored baseline of $runs run(s)${neighbour:+, measured beside one busy thread} -> $out"
     exit 0
 fi
 
@@ -196,20 +236,26 @@ elif [ -e "$raw/$set/crate" ]; then
     exit 2
 fi
 raw_abs=$PWD/$raw
+source_args=(--ab HEAD)
+if [ -n "${EVAL_BASELINE:-}" ]; then
+    if [ -e "$raw/$set/baseline.json" ] && ! cmp -s "$EVAL_BASELINE" "$raw/$set/baseline.json"; then
+        echo "eval-suite: set $set was measured against another stored baseline ($raw/$set/baseline.json)" >&2
+        exit 2
+    fi
+    cp "$EVAL_BASELINE" "$raw/$set/baseline.json"
+    source_args=(--baseline "$raw_abs/$set/baseline.json")
+elif [ -e "$raw/$set/baseline.json" ]; then
+    echo "eval-suite: set $set was measured against a stored baseline; set EVAL_BASELINE=$raw/$set/baseline.json" >&2
+    exit 2
+fi
 # EVAL_NEIGHBOUR=cpu: a noisy neighbour for the whole series, one busy thread (a core's worth of
 # work that the scheduler moves between the two cores), started here and stopped on exit. The
 # set records it, so the tally of a loaded set is never read as a quiet one.
 neighbour=
-case "${EVAL_NEIGHBOUR:-}" in
-    "") ;;
-    cpu)
-        python3 -c 'while True: pass' &
-        neighbour=$!
-        trap 'kill "$neighbour" 2>/dev/null || true' EXIT
-        echo "one busy thread (EVAL_NEIGHBOUR=cpu: python3 -c 'while True: pass')" >"$raw/$set/load"
-        ;;
-    *) echo "eval-suite: EVAL_NEIGHBOUR must be empty or cpu" >&2; exit 2 ;;
-esac
+start_neighbour
+if [ -n "$neighbour" ]; then
+    echo "one busy thread (EVAL_NEIGHBOUR=cpu: python3 -c 'while True: pass')" >"$raw/$set/load"
+fi
 # EVAL_PIN=N: the rounds on CPU N (`check --pin-cpu N`). The set records it, so pinned and
 # unpinned runs are never tallied together.
 if [ -n "${EVAL_PIN:-}" ]; then
@@ -236,7 +282,7 @@ for i in $(seq 1 "$n"); do
         [ "$cond" = aa ] || env_args=(--current-env "$var=$cond")
         start=$(date +%s)
         rc=0
-        (cd "$crate_dir" && "$bin" check --ab HEAD --format json "${env_args[@]}" "${check_args[@]}" -- "${feature_args[@]}" "${bench_args[@]}") \
+        (cd "$crate_dir" && "$bin" check "${source_args[@]}" --format json "${env_args[@]}" "${check_args[@]}" -- "${feature_args[@]}" "${bench_args[@]}") \
             >"$dir/$stamp.json" 2>"$dir/$stamp.log" || rc=$?
         secs=$(($(date +%s) - start))
         echo "$secs" >"$dir/$stamp.time"
