@@ -238,11 +238,13 @@ fi
 raw_abs=$PWD/$raw
 source_args=(--ab HEAD)
 if [ -n "${EVAL_BASELINE:-}" ]; then
-    if [ -e "$raw/$set/baseline.json" ] && ! cmp -s "$EVAL_BASELINE" "$raw/$set/baseline.json"; then
+    # The set's own copy may be given back as EVAL_BASELINE, so copy only what it lacks.
+    if [ ! -e "$raw/$set/baseline.json" ]; then
+        cp "$EVAL_BASELINE" "$raw/$set/baseline.json"
+    elif ! cmp -s "$EVAL_BASELINE" "$raw/$set/baseline.json"; then
         echo "eval-suite: set $set was measured against another stored baseline ($raw/$set/baseline.json)" >&2
         exit 2
     fi
-    cp "$EVAL_BASELINE" "$raw/$set/baseline.json"
     source_args=(--baseline "$raw_abs/$set/baseline.json")
 elif [ -e "$raw/$set/baseline.json" ]; then
     echo "eval-suite: set $set was measured against a stored baseline; set EVAL_BASELINE=$raw/$set/baseline.json" >&2

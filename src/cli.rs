@@ -517,7 +517,7 @@ pub struct CheckArgs {
     /// A/B, judge on the first comparison alone). The default, 9, is the plan whose looks
     /// (rounds 7, 8 and 9 at 5%) end a whole check of the flagship suite here within 2.5 times
     /// the suite's own run; 12 looks start deciding only at round 8 and took a fifth longer
-    /// (docs/paired-statistics.md, "How many looks").
+    /// (docs/paired-statistics.md, "The default, 9 looks").
     #[arg(long, value_name = "N", default_value_t = 9, value_parser = clap::value_parser!(u32).range(0..=100))]
     pub confirm_rounds: u32,
     /// Time for the paired rounds, in seconds: a limit; the rounds stop when the next one would
