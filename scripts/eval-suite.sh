@@ -33,6 +33,18 @@
 #   EVAL_NEIGHBOUR=cpu scripts/eval-suite.sh baseline /tmp/slow.json 2    # 2 runs, one busy thread
 #   EVAL_SET=stored-slower EVAL_BASELINE=/tmp/slow.json EVAL_PIN=1 scripts/eval-suite.sh 2 spawn=2
 #
+# EVAL_SLOW=F runs perfgate (the baseline refresh, or each check) in a cgroup whose CPU quota is
+# F of one CPU: 1 ms of CPU time per 1/F ms (the kernel's smallest quota is 1 ms; F in
+# [0.05, 1); root and the cgroup v1 or v2 cpu controller), a machine about 1/F times slower
+# for single-threaded work. A load by a neighbour does not
+# make one (busy CPUs make two-thread benchmarks faster, not slower); a quota does:
+#
+#   EVAL_SLOW=0.8 scripts/eval-suite.sh baseline /tmp/slow.json 2      # from a 25% slower machine
+#   EVAL_SET=quota-slower EVAL_BASELINE=/tmp/slow.json EVAL_PIN=1 scripts/eval-suite.sh 2 spawn=2
+#
+# The baseline subcommand writes how it measured beside FILE (FILE.load); the set keeps it as
+# baseline-load and the tally prints it. A set checked under EVAL_SLOW records it in its slow file.
+#
 # Any other crate with criterion benches: EVAL_CRATE=DIR EVAL_VAR=NAME, where the crate's benches
 # read the environment variable NAME as their slowdown; each condition other than aa is then a
 # value of NAME for the current side, every benchmark counts as injected, and the arguments
@@ -156,6 +168,14 @@ for s in sorted(os.listdir(root)):
         with open(stored) as fh:
             b = json.load(fh)
         print(f"Against a stored baseline (baseline.json, made {b.get('created_at', '?')} at commit {str(b.get('git', {}).get('commit', '?'))[:12]}), not `--ab HEAD`\n")
+    how = os.path.join(root, s, "baseline-load")
+    if os.path.exists(how):
+        with open(how) as fh:
+            print(f"Stored baseline measured: {fh.read().strip()}\n")
+    slow = os.path.join(root, s, "slow")
+    if os.path.exists(slow):
+        with open(slow) as fh:
+            print(f"Checks run: {fh.read().strip()}\n")
     load = os.path.join(root, s, "load")
     if os.path.exists(load):
         with open(load) as fh:
@@ -173,6 +193,47 @@ if [ "${1:-}" = tally ]; then
     exit 0
 fi
 
+# EVAL_SLOW=F: a cgroup with a CPU quota of F of one CPU (1 ms per 1/F ms), for `throttled`. The
+# series itself (builds, the tally) is not in it, only the perfgate runs it measures.
+cgroup=
+start_quota() {
+    [ -n "${EVAL_SLOW:-}" ] || return 0
+    # The shortest period that holds the smallest quota the kernel takes (1 ms), so that a
+    # stall lasts at most 1/F - 1 ms (0.25 ms at 0.8) and a sample of a few milliseconds sees
+    # about the average slowdown, not a whole stall or none.
+    local period
+    period=$(python3 -c 'import sys; f = float(sys.argv[1]); assert 0.05 <= f < 1; print(round(1000 / f))' "$EVAL_SLOW" 2>/dev/null) || {
+        echo "eval-suite: EVAL_SLOW must be a fraction of one CPU in [0.05, 1), such as 0.8, not $EVAL_SLOW" >&2
+        exit 2
+    }
+    if [ -e /sys/fs/cgroup/cgroup.controllers ] && grep -qw cpu /sys/fs/cgroup/cgroup.controllers; then
+        cgroup=/sys/fs/cgroup/perfgate-eval-$$
+        mkdir "$cgroup" && echo "1000 $period" >"$cgroup/cpu.max"
+    elif [ -d /sys/fs/cgroup/cpu ]; then
+        cgroup=/sys/fs/cgroup/cpu/perfgate-eval-$$
+        mkdir "$cgroup" && echo "$period" >"$cgroup/cpu.cfs_period_us" && echo 1000 >"$cgroup/cpu.cfs_quota_us"
+    else
+        echo "eval-suite: EVAL_SLOW needs the cgroup cpu controller (v2 at /sys/fs/cgroup or v1 at /sys/fs/cgroup/cpu)" >&2
+        exit 2
+    fi || { echo "eval-suite: could not make the cgroup $cgroup (EVAL_SLOW needs root)" >&2; exit 2; }
+}
+
+# Runs its arguments in the quota's cgroup, or as they are without EVAL_SLOW.
+throttled() {
+    if [ -n "$cgroup" ]; then
+        (echo "$BASHPID" >"$cgroup/cgroup.procs" && exec "$@")
+    else
+        "$@"
+    fi
+}
+
+stop_all() {
+    if [ -n "${neighbour:-}" ]; then kill "$neighbour" 2>/dev/null || true; fi
+    # Empty by now: every process run in it has ended.
+    if [ -n "$cgroup" ]; then rmdir "$cgroup" 2>/dev/null || true; fi
+}
+trap stop_all EXIT
+
 # EVAL_NEIGHBOUR as below, for a stored baseline measured under load.
 start_neighbour() {
     case "${EVAL_NEIGHBOUR:-}" in
@@ -180,10 +241,19 @@ start_neighbour() {
         cpu)
             python3 -c 'while True: pass' &
             neighbour=$!
-            trap 'kill "$neighbour" 2>/dev/null || true' EXIT
             ;;
         *) echo "eval-suite: EVAL_NEIGHBOUR must be empty or cpu" >&2; exit 2 ;;
     esac
+}
+
+# What the load of this run is, for the set's files: the neighbour and the quota.
+load_words() {
+    local words=
+    if [ -n "${neighbour:-}" ]; then words="beside one busy thread (EVAL_NEIGHBOUR=cpu)"; fi
+    if [ -n "$cgroup" ]; then
+        words="${words:+$words and }in a cgroup with a CPU quota of $EVAL_SLOW of one CPU (EVAL_SLOW=$EVAL_SLOW)"
+    fi
+    echo "${words:-on the quiet machine}"
 }
 
 if [ "${1:-}" = baseline ]; then
@@ -192,11 +262,13 @@ if [ "${1:-}" = baseline ]; then
     cargo build --release --quiet
     neighbour=
     start_neighbour
+    start_quota
     tmp=$(mktemp -d)
-    target/release/perfgate baseline refresh --runs "$runs" --dir "$tmp" --allow-dirty -- --features inject
+    throttled target/release/perfgate baseline refresh --runs "$runs" --dir "$tmp" --allow-dirty -- --features inject
     mv "$tmp"/*.json "$out"
     rmdir "$tmp"
-    echo "eval-suite: stored baseline of $runs run(s)${neighbour:+, measured beside one busy thread} -> $out"
+    echo "$runs run(s) of baseline refresh, $(load_words)" >"$out.load"
+    echo "eval-suite: stored baseline of $runs run(s), $(load_words) -> $out"
     exit 0
 fi
 
@@ -241,6 +313,7 @@ if [ -n "${EVAL_BASELINE:-}" ]; then
     # The set's own copy may be given back as EVAL_BASELINE, so copy only what it lacks.
     if [ ! -e "$raw/$set/baseline.json" ]; then
         cp "$EVAL_BASELINE" "$raw/$set/baseline.json"
+        if [ -e "$EVAL_BASELINE.load" ]; then cp "$EVAL_BASELINE.load" "$raw/$set/baseline-load"; fi
     elif ! cmp -s "$EVAL_BASELINE" "$raw/$set/baseline.json"; then
         echo "eval-suite: set $set was measured against another stored baseline ($raw/$set/baseline.json)" >&2
         exit 2
@@ -275,6 +348,18 @@ if [ -z "$neighbour" ] && [ -e "$raw/$set/load" ]; then
     echo "eval-suite: set $set was measured with a neighbour ($(cat "$raw/$set/load")); set EVAL_NEIGHBOUR=cpu" >&2
     exit 2
 fi
+# EVAL_SLOW=F: every check in the quota's cgroup. The set records it, as it does the neighbour.
+start_quota
+slow_words=${cgroup:+"in a cgroup with a CPU quota of $EVAL_SLOW of one CPU (EVAL_SLOW=$EVAL_SLOW)"}
+if [ -e "$raw/$set/slow" ] && [ "$(cat "$raw/$set/slow")" != "$slow_words" ]; then
+    echo "eval-suite: set $set was checked $(cat "$raw/$set/slow"); set EVAL_SLOW as it was" >&2
+    exit 2
+elif [ ! -e "$raw/$set/slow" ] && [ -n "$slow_words" ] &&
+    find "$raw/$set" -mindepth 1 -maxdepth 1 -type d ! -name calibration | grep -q .; then
+    echo "eval-suite: set $set has runs without EVAL_SLOW; name a new set" >&2
+    exit 2
+fi
+if [ -n "$slow_words" ]; then echo "$slow_words" >"$raw/$set/slow"; fi
 for i in $(seq 1 "$n"); do
     for cond in "${conditions[@]}"; do
         dir="$raw_abs/$set/$cond"
@@ -284,7 +369,7 @@ for i in $(seq 1 "$n"); do
         [ "$cond" = aa ] || env_args=(--current-env "$var=$cond")
         start=$(date +%s)
         rc=0
-        (cd "$crate_dir" && "$bin" check "${source_args[@]}" --format json "${env_args[@]}" "${check_args[@]}" -- "${feature_args[@]}" "${bench_args[@]}") \
+        (cd "$crate_dir" && throttled "$bin" check "${source_args[@]}" --format json "${env_args[@]}" "${check_args[@]}" -- "${feature_args[@]}" "${bench_args[@]}") \
             >"$dir/$stamp.json" 2>"$dir/$stamp.log" || rc=$?
         secs=$(($(date +%s) - start))
         echo "$secs" >"$dir/$stamp.time"
