@@ -36,8 +36,8 @@
 # EVAL_SLOW=F runs perfgate (the baseline refresh, or each check) in a cgroup whose CPU quota is
 # F of one CPU: 1 ms of CPU time per 1/F ms (the kernel's smallest quota is 1 ms; F in
 # [0.05, 1); root and the cgroup v1 or v2 cpu controller), a machine about 1/F times slower
-# for single-threaded work. A load by a neighbour does not
-# make one (busy CPUs make two-thread benchmarks faster, not slower); a quota does:
+# for single-threaded work. A busy neighbour does not make one (busy CPUs make two-thread
+# benchmarks faster, not slower); a quota does, and reads as a one-core machine:
 #
 #   EVAL_SLOW=0.8 scripts/eval-suite.sh baseline /tmp/slow.json 2      # from a 25% slower machine
 #   EVAL_SET=quota-slower EVAL_BASELINE=/tmp/slow.json EVAL_PIN=1 scripts/eval-suite.sh 2 spawn=2
