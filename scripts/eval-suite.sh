@@ -168,22 +168,13 @@ for s in sorted(os.listdir(root)):
         with open(stored) as fh:
             b = json.load(fh)
         print(f"Against a stored baseline (baseline.json, made {b.get('created_at', '?')} at commit {str(b.get('git', {}).get('commit', '?'))[:12]}), not `--ab HEAD`\n")
-    how = os.path.join(root, s, "baseline-load")
-    if os.path.exists(how):
-        with open(how) as fh:
-            print(f"Stored baseline measured: {fh.read().strip()}\n")
-    slow = os.path.join(root, s, "slow")
-    if os.path.exists(slow):
-        with open(slow) as fh:
-            print(f"Checks run: {fh.read().strip()}\n")
-    load = os.path.join(root, s, "load")
-    if os.path.exists(load):
-        with open(load) as fh:
-            print(f"Load: {fh.read().strip()}\n")
-    pin = os.path.join(root, s, "pin")
-    if os.path.exists(pin):
-        with open(pin) as fh:
-            print(f"Pinned: {fh.read().strip()}\n")
+    # The conditions a set was measured under, one line each, as its files record them.
+    for name, label in [("baseline-load", "Stored baseline measured"), ("slow", "Checks run"),
+                        ("load", "Load"), ("pin", "Pinned")]:
+        path = os.path.join(root, s, name)
+        if os.path.exists(path):
+            with open(path) as fh:
+                print(f"{label}: {fh.read().strip()}\n")
     table(os.path.join(root, s))
 PY
 }
