@@ -237,14 +237,12 @@ start_neighbour() {
     esac
 }
 
-# What the load of this run is, for the set's files: the neighbour and the quota.
-load_words() {
-    local words=
-    if [ -n "${neighbour:-}" ]; then words="beside one busy thread (EVAL_NEIGHBOUR=cpu)"; fi
-    if [ -n "$cgroup" ]; then
-        words="${words:+$words and }in a cgroup with a CPU quota of $EVAL_SLOW of one CPU (EVAL_SLOW=$EVAL_SLOW)"
-    fi
-    echo "${words:-on the quiet machine}"
+# The words a set's files record for each load (the sets kept so far hold exactly these).
+neighbour_words() {
+    if [ -n "${neighbour:-}" ]; then echo "one busy thread (EVAL_NEIGHBOUR=cpu: python3 -c 'while True: pass')"; fi
+}
+quota_words() {
+    if [ -n "$cgroup" ]; then echo "in a cgroup with a CPU quota of $EVAL_SLOW of one CPU (EVAL_SLOW=$EVAL_SLOW)"; fi
 }
 
 if [ "${1:-}" = baseline ]; then
@@ -258,8 +256,11 @@ if [ "${1:-}" = baseline ]; then
     throttled target/release/perfgate baseline refresh --runs "$runs" --dir "$tmp" --allow-dirty -- --features inject
     mv "$tmp"/*.json "$out"
     rmdir "$tmp"
-    echo "$runs run(s) of baseline refresh, $(load_words)" >"$out.load"
-    echo "eval-suite: stored baseline of $runs run(s), $(load_words) -> $out"
+    busy=$(neighbour_words)
+    quota=$(quota_words)
+    how="${busy:+beside $busy}${busy:+${quota:+ and }}$quota"
+    echo "$runs run(s) of baseline refresh, ${how:-on the quiet machine}" >"$out.load"
+    echo "eval-suite: stored baseline: $(cat "$out.load") -> $out"
     exit 0
 fi
 
@@ -314,43 +315,35 @@ elif [ -e "$raw/$set/baseline.json" ]; then
     echo "eval-suite: set $set was measured against a stored baseline; set EVAL_BASELINE=$raw/$set/baseline.json" >&2
     exit 2
 fi
+# A condition of the whole series, recorded in the set's file NAME as WORDS (empty: none), so
+# that runs under other conditions are never tallied together: a series whose words differ
+# from the file's is refused, and so is a condition new to a set that already has runs.
+set_condition() {
+    local name=$1 words=$2 file="$raw/$set/$1"
+    if [ -e "$file" ]; then
+        if [ "$(cat "$file")" != "$words" ]; then
+            echo "eval-suite: set $set was measured with $name \"$(cat "$file")\", this series with \"${words:-nothing}\"; repeat the set's settings or name a new set" >&2
+            exit 2
+        fi
+    elif [ -n "$words" ]; then
+        if find "$raw/$set" -mindepth 1 -maxdepth 1 -type d ! -name calibration | grep -q .; then
+            echo "eval-suite: set $set has runs without $name \"$words\"; name a new set" >&2
+            exit 2
+        fi
+        echo "$words" >"$file"
+    fi
+}
 # EVAL_NEIGHBOUR=cpu: a noisy neighbour for the whole series, one busy thread (a core's worth of
-# work that the scheduler moves between the two cores), started here and stopped on exit. The
-# set records it, so the tally of a loaded set is never read as a quiet one.
+# work that the scheduler moves between the two cores), started here and stopped on exit.
 neighbour=
 start_neighbour
-if [ -n "$neighbour" ]; then
-    echo "one busy thread (EVAL_NEIGHBOUR=cpu: python3 -c 'while True: pass')" >"$raw/$set/load"
-fi
-# EVAL_PIN=N: the rounds on CPU N (`check --pin-cpu N`). The set records it, so pinned and
-# unpinned runs are never tallied together.
-if [ -n "${EVAL_PIN:-}" ]; then
-    check_args+=(--pin-cpu "$EVAL_PIN")
-    if [ -e "$raw/$set/pin" ] && [ "$(cat "$raw/$set/pin")" != "check --pin-cpu $EVAL_PIN" ]; then
-        echo "eval-suite: set $set was measured with other pinning ($(cat "$raw/$set/pin"))" >&2
-        exit 2
-    fi
-    echo "check --pin-cpu $EVAL_PIN" >"$raw/$set/pin"
-elif [ -e "$raw/$set/pin" ]; then
-    echo "eval-suite: set $set was measured pinned ($(cat "$raw/$set/pin")); set EVAL_PIN" >&2
-    exit 2
-fi
-if [ -z "$neighbour" ] && [ -e "$raw/$set/load" ]; then
-    echo "eval-suite: set $set was measured with a neighbour ($(cat "$raw/$set/load")); set EVAL_NEIGHBOUR=cpu" >&2
-    exit 2
-fi
-# EVAL_SLOW=F: every check in the quota's cgroup. The set records it, as it does the neighbour.
+set_condition load "$(neighbour_words)"
+# EVAL_PIN=N: the rounds on CPU N (`check --pin-cpu N`).
+if [ -n "${EVAL_PIN:-}" ]; then check_args+=(--pin-cpu "$EVAL_PIN"); fi
+set_condition pin "${EVAL_PIN:+check --pin-cpu $EVAL_PIN}"
+# EVAL_SLOW=F: every check in the quota's cgroup.
 start_quota
-slow_words=${cgroup:+"in a cgroup with a CPU quota of $EVAL_SLOW of one CPU (EVAL_SLOW=$EVAL_SLOW)"}
-if [ -e "$raw/$set/slow" ] && [ "$(cat "$raw/$set/slow")" != "$slow_words" ]; then
-    echo "eval-suite: set $set was checked $(cat "$raw/$set/slow"); set EVAL_SLOW as it was" >&2
-    exit 2
-elif [ ! -e "$raw/$set/slow" ] && [ -n "$slow_words" ] &&
-    find "$raw/$set" -mindepth 1 -maxdepth 1 -type d ! -name calibration | grep -q .; then
-    echo "eval-suite: set $set has runs without EVAL_SLOW; name a new set" >&2
-    exit 2
-fi
-if [ -n "$slow_words" ]; then echo "$slow_words" >"$raw/$set/slow"; fi
+set_condition slow "$(quota_words)"
 for i in $(seq 1 "$n"); do
     for cond in "${conditions[@]}"; do
         dir="$raw_abs/$set/$cond"
