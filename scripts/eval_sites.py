@@ -11,6 +11,7 @@ their reading side, so it slows them too (by 12% to 84% at a factor of 2, two of
 not measurably: set 2026-12-06-pinned's calibration), and only splice_file among them is
 untouched; the raw floors call the kernel directly and are never slowed.
 """
+import datetime
 import json
 import os
 
@@ -45,10 +46,55 @@ def calibration_path(set_dir, spec):
     return os.path.join(set_dir, "calibration", spec + ".json")
 
 
-def calibration(set_dir, spec):
-    """The measured effect of `spec` per benchmark (scripts/inject-effect.py), or None."""
-    path = calibration_path(set_dir, spec)
+def kept_path(set_dir, spec, measured_at):
+    """Where a calibration replaced by a newer one is kept (`SPEC@MEASURED_AT.json`)."""
+    return os.path.join(set_dir, "calibration", f"{spec}@{measured_at.replace(':', '')}.json")
+
+
+def calibrations(set_dir, spec):
+    """Every measured effect of `spec` kept for the set (scripts/inject-effect.py), oldest first."""
+    d = os.path.join(set_dir, "calibration")
+    if not os.path.isdir(d):
+        return []
+    found = []
+    for f in os.listdir(d):
+        if f == spec + ".json" or (f.startswith(spec + "@") and f.endswith(".json")):
+            with open(os.path.join(d, f)) as fh:
+                found.append(json.load(fh))
+    return sorted(found, key=lambda c: c["measured_at"])
+
+
+def _stamp(text):
+    """Seconds since the epoch of "20261206T160331Z" (a run's file) or "2026-12-06T16:03:31Z"."""
+    digits = "".join(ch for ch in text if ch.isdigit())[:14]
+    return datetime.datetime.strptime(digits, "%Y%m%d%H%M%S").replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+def calibration_for(cals, run_file):
+    """The calibration nearest in time to a run (its file's UTC stamp), or None. A factor's effect
+    depends on the machine as well as the code (on 2026-12-06, spawn=2 slowed the spawn/*/true
+    rows by 3-7% on the morning's virtual machine and by 9-15% on the afternoon's, same commit),
+    so a run is judged by the calibration measured closest to it, best in the same session."""
+    if not cals:
+        return None
+    t = _stamp(run_file)
+    return min(cals, key=lambda c: abs(_stamp(c["measured_at"]) - t))
+
+
+def set_pin(set_dir):
+    """The CPU a set's checks ran their rounds on (its file `pin`, "check --pin-cpu N"), or None."""
+    path = os.path.join(set_dir, "pin")
     if not os.path.exists(path):
         return None
     with open(path) as fh:
-        return json.load(fh)
+        return int(fh.read().split()[-1])
+
+
+def pin_mismatch(set_dir, cal):
+    """How a calibration's pinning differs from its set's runs, or None when they agree (a
+    calibration from before inject-effect.py took EVAL_PIN has no `pin_cpu`: it ran unpinned)."""
+    runs, calibrated = set_pin(set_dir), cal.get("pin_cpu")
+    if runs == calibrated:
+        return None
+    where = lambda cpu: "unpinned" if cpu is None else f"on CPU {cpu}"  # noqa: E731
+    return f"calibrated {where(calibrated)}, runs {where(runs)}"

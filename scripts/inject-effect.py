@@ -10,10 +10,21 @@ throughput change with its distribution-free 95% interval (order statistics of t
 ratios). It writes them to docs/eval/raw/$EVAL_SET/calibration/SPEC.json, which the tally of
 scripts/eval-suite.sh reads to say which injected benchmarks of the set's runs were slowed by
 at least twice their threshold (a set is one code version: a factor means something else once
-the code changes).
+the code changes). A calibration it replaces is kept as SPEC@MEASURED_AT.json, and the tally
+judges each run by the calibration measured nearest to it in time: the same factor on the same
+code slowed the spawn/*/true rows by 3-7% on the morning's virtual machine and by 9-15% on the
+afternoon's (2026-12-06, as the pinned checks of both measured it too), so calibrate in the
+session of the runs.
 
-    EVAL_SET=SET scripts/inject-effect.py SPEC REPS [BENCH...]
-    EVAL_SET=my-set scripts/inject-effect.py spawn=2.5 10 spawn
+    EVAL_SET=SET [EVAL_PIN=N] scripts/inject-effect.py SPEC REPS [BENCH...]
+    EVAL_SET=my-set EVAL_PIN=1 scripts/inject-effect.py spawn=2.5 10 spawn
+
+EVAL_PIN=N runs every benchmark on CPU N, as `check --pin-cpu N` (and EVAL_PIN of
+scripts/eval-suite.sh) runs the paired rounds. A slowdown's effect depends on it: pool-dispatch=2
+was calibrated at -20% on pool/roundtrip unpinned (95% interval -64..+62%), and the pinned
+checks of set 2026-12-06-k9 measured -1% to -7%.
+So a set is calibrated as its runs were pinned, and the tally marks a calibration whose pinning
+differs from its set's.
 
 Run it when nothing else runs: it is a measurement. It builds with `--features inject` first.
 """
@@ -58,14 +69,25 @@ def escape(bench_id):
     return "".join("\\" + c if c in r"\.+*?()|[]{}^$#&-~" else c for c in bench_id)
 
 
-def one(exe, bench_id, home, spec):
-    """The median per-iteration time of one invocation of one benchmark."""
+def pin_cpu():
+    """EVAL_PIN as a CPU number, or None."""
+    v = os.environ.get("EVAL_PIN", "")
+    if not v:
+        return None
+    if not v.isdigit() or int(v) not in os.sched_getaffinity(0):
+        sys.exit(f"inject-effect: EVAL_PIN={v!r} is not one of this process's CPUs {sorted(os.sched_getaffinity(0))}")
+    return int(v)
+
+
+def one(exe, bench_id, home, spec, pin):
+    """The median per-iteration time of one invocation of one benchmark (on CPU `pin`, if set)."""
     env = dict(os.environ, PERFGATE_PROFILE="quick", CRITERION_HOME=home, PERFGATE_LATENCY_DIR=home + "/latency")
     env.pop("PERFGATE_WORKLOAD_SLOWDOWN", None)
     if spec:
         env["PERFGATE_WORKLOAD_SLOWDOWN"] = spec
     subprocess.run([exe, "--bench", "--noplot", "--nresamples", "1000", f"^(?:{escape(bench_id)})$"],
-                   env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+                   env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
+                   preexec_fn=None if pin is None else (lambda: os.sched_setaffinity(0, {pin})))
     for dirpath, _, files in os.walk(home):
         if "benchmark.json" in files and os.path.basename(dirpath) == "new":
             with open(os.path.join(dirpath, "benchmark.json")) as fh:
@@ -100,6 +122,7 @@ def main():
     set_name = os.environ.get("EVAL_SET")
     if not set_name:
         sys.exit("inject-effect: set EVAL_SET to the set whose runs this calibrates")
+    pin = pin_cpu()
     sites = eval_sites.sites(spec)
     if not sites or any(s not in eval_sites.EXPECTED for s in sites):
         sys.exit(f"inject-effect: {spec!r} names no known site ({', '.join(eval_sites.EXPECTED)})")
@@ -118,10 +141,10 @@ def main():
             for exe, bench_id in plan:
                 sides = [None, spec]
                 rng.shuffle(sides)
-                t = {s: one(exe, bench_id, home, s) for s in sides}
+                t = {s: one(exe, bench_id, home, s, pin) for s in sides}
                 ratios[bench_id].append(math.log(t[spec] / t[None]))
             print(f"repetition {rep + 1} of {reps} done", file=sys.stderr)
-    out = {"spec": spec, "repetitions": reps, "measured_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    out = {"spec": spec, "repetitions": reps, "pin_cpu": pin, "measured_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
            "commit": subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip(),
            "benchmarks": {}}
     print(f"{'benchmark':44} {'injected':8} {'throughput change':>17} {'95% interval':>18}")
@@ -133,8 +156,15 @@ def main():
                                        "ci_low": round(c_lo, 4), "ci_high": round(c_hi, 4),
                                        "log_ratios": [round(x, 5) for x in ratios[bench_id]]}
         print(f"{bench_id:44} {'yes' if inj else 'no':8} {100 * change:+16.1f}% {100 * c_lo:+8.1f}..{100 * c_hi:+.1f}%")
-    path = eval_sites.calibration_path(os.path.join(eval_sites.RAW, set_name), spec)
+    set_dir = os.path.join(eval_sites.RAW, set_name)
+    path = eval_sites.calibration_path(set_dir, spec)
     os.makedirs(os.path.dirname(path), exist_ok=True)
+    # The one it replaces stays, as SPEC@MEASURED_AT.json: the tally judges each run by the
+    # calibration measured nearest to it, since the effect moves with the machine.
+    if os.path.exists(path):
+        with open(path) as fh:
+            old = json.load(fh)
+        os.replace(path, eval_sites.kept_path(set_dir, spec, old["measured_at"]))
     with open(path + ".tmp", "w") as fh:
         json.dump(out, fh, indent=1)
         fh.write("\n")
