@@ -96,10 +96,10 @@ def table(root):
         # An empty report is a run still going (or killed): not a run yet.
         runs = sorted(f for f in os.listdir(os.path.join(root, cond))
                       if f.endswith(".json") and os.path.getsize(os.path.join(root, cond, f)) > 0)
-        failed = first_failed = named = injected = flagged = gated = floors_flagged = floors = 0
-        named2 = injected2 = 0
+        failed = first_failed = flagged = gated = floors_flagged = floors = 0
         # Per injected benchmark: named, runs, and the same over the runs whose calibration
-        # slows it by at least twice its threshold; and its calibrated changes.
+        # slows it by at least twice its threshold (the table's pooled counts are their sums);
+        # and its calibrated changes.
         per_bench = defaultdict(lambda: [0, 0, 0, 0])
         per_bench_cal = defaultdict(set)
         rounds, mdes, mde_ratios, times, builds = [], [], [], [], []
@@ -111,11 +111,11 @@ def table(root):
         # The measured effects of this slowdown per benchmark (scripts/inject-effect.py); each
         # run is judged by the one measured nearest to it in time.
         cals = calibrations(root, cond)
-        used = []
+        used = {}
         for f in runs:
             cal = calibration_for(cals, f)
-            if cal is not None and all(cal is not u for u in used):
-                used.append(cal)
+            if cal is not None:
+                used[cal["measured_at"]] = cal
             with open(os.path.join(root, cond, f)) as fh:
                 r = json.load(fh)
             failed += r["verdict"] == "fail"
@@ -155,8 +155,6 @@ def table(root):
             first_failed += first_fail
             for b, fails in by_bench.items():
                 if slowed_here(b):
-                    injected += 1
-                    named += fails
                     per_bench[b][0] += fails
                     per_bench[b][1] += 1
                     if cal and b in cal["benchmarks"]:
@@ -164,13 +162,12 @@ def table(root):
                     if b in twice:
                         per_bench[b][2] += fails
                         per_bench[b][3] += 1
-                        injected2 += 1
-                        named2 += fails
         m = median(mdes)
         mt = median(times)
+        named, injected, named2, injected2 = (sum(c[i] for c in per_bench.values()) for i in range(4))
         cal_col = wilson(named2, injected2) if cals else "not calibrated"
         # A calibration pinned otherwise than the runs measured another effect: said, not hidden.
-        off = sorted({m for m in (pin_mismatch(root, c) for c in used) if m})
+        off = sorted({m for m in (pin_mismatch(root, c) for c in used.values()) if m})
         if off:
             cal_col += f" ({'; '.join(off)})"
         print(f"| {cond} | {wilson(failed, len(runs))} | {first_failed} of {len(runs)} | {wilson(named, injected)} | {cal_col} | "
@@ -178,7 +175,7 @@ def table(root):
               f"{'-' if m is None else f'{100*m:.0f}%'} | {'-' if not mde_ratios else f'{median(mde_ratios):.1f}x'} | {'-' if mt is None else f'{int(mt)//60}:{int(mt)%60:02d}'} | {'-' if not builds else f'{median(builds):.0f} s'} | {len(runs)} |")
         if len(used) > 1:
             below.append(f"{cond}: each run judged by the nearest of {len(used)} calibrations, measured "
-                         + ", ".join(c["measured_at"] for c in used))
+                         + ", ".join(sorted(used)))
         for b, (k, n, k2, n2) in sorted(per_bench.items()):
             if k >= 0.9 * n and (n2 == 0 or k2 >= 0.9 * n2):
                 continue

@@ -11,10 +11,8 @@ ratios). It writes them to docs/eval/raw/$EVAL_SET/calibration/SPEC.json, which 
 scripts/eval-suite.sh reads to say which injected benchmarks of the set's runs were slowed by
 at least twice their threshold (a set is one code version: a factor means something else once
 the code changes). A calibration it replaces is kept as SPEC@MEASURED_AT.json, and the tally
-judges each run by the calibration measured nearest to it in time: the same factor on the same
-code slowed the spawn/*/true rows by 3-7% on the morning's virtual machine and by 9-15% on the
-afternoon's (2026-12-06, as the pinned checks of both measured it too), so calibrate in the
-session of the runs.
+judges each run by the calibration measured nearest to it in time (the effect moves with the
+machine: eval_sites.calibration_for), so calibrate in the session of the runs.
 
     EVAL_SET=SET [EVAL_PIN=N] scripts/inject-effect.py SPEC REPS [BENCH...]
     EVAL_SET=my-set EVAL_PIN=1 scripts/inject-effect.py spawn=2.5 10 spawn
@@ -22,9 +20,8 @@ session of the runs.
 EVAL_PIN=N runs every benchmark on CPU N, as `check --pin-cpu N` (and EVAL_PIN of
 scripts/eval-suite.sh) runs the paired rounds. A slowdown's effect depends on it: pool-dispatch=2
 was calibrated at -20% on pool/roundtrip unpinned (95% interval -64..+62%), and the pinned
-checks of set 2026-12-06-k9 measured -1% to -7%.
-So a set is calibrated as its runs were pinned, and the tally marks a calibration whose pinning
-differs from its set's.
+checks of set 2026-12-06-k9 measured -1% to -7%. So a set is calibrated as its runs
+were pinned, and the tally marks a calibration whose pinning differs from its set's.
 
 Run it when nothing else runs: it is a measurement. It builds with `--features inject` first.
 """
@@ -79,15 +76,14 @@ def pin_cpu():
     return int(v)
 
 
-def one(exe, bench_id, home, spec, pin):
-    """The median per-iteration time of one invocation of one benchmark (on CPU `pin`, if set)."""
+def one(exe, bench_id, home, spec):
+    """The median per-iteration time of one invocation of one benchmark."""
     env = dict(os.environ, PERFGATE_PROFILE="quick", CRITERION_HOME=home, PERFGATE_LATENCY_DIR=home + "/latency")
     env.pop("PERFGATE_WORKLOAD_SLOWDOWN", None)
     if spec:
         env["PERFGATE_WORKLOAD_SLOWDOWN"] = spec
     subprocess.run([exe, "--bench", "--noplot", "--nresamples", "1000", f"^(?:{escape(bench_id)})$"],
-                   env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
-                   preexec_fn=None if pin is None else (lambda: os.sched_setaffinity(0, {pin})))
+                   env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     for dirpath, _, files in os.walk(home):
         if "benchmark.json" in files and os.path.basename(dirpath) == "new":
             with open(os.path.join(dirpath, "benchmark.json")) as fh:
@@ -133,6 +129,10 @@ def main():
             plan += [(exe, i) for i in ids]
     if not plan:
         sys.exit(f"inject-effect: no benchmark of {benches or 'the suite'} is slowed by {spec}")
+    # Pinned after the build, which wants both CPUs: every bench process inherits the affinity,
+    # as `check --pin-cpu` pins the thread that starts the rounds' processes.
+    if pin is not None:
+        os.sched_setaffinity(0, {pin})
     rng = random.Random(1)
     ratios = {i: [] for _, i in plan}
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -141,7 +141,7 @@ def main():
             for exe, bench_id in plan:
                 sides = [None, spec]
                 rng.shuffle(sides)
-                t = {s: one(exe, bench_id, home, s, pin) for s in sides}
+                t = {s: one(exe, bench_id, home, s) for s in sides}
                 ratios[bench_id].append(math.log(t[spec] / t[None]))
             print(f"repetition {rep + 1} of {reps} done", file=sys.stderr)
     out = {"spec": spec, "repetitions": reps, "pin_cpu": pin, "measured_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
