@@ -9,7 +9,9 @@ zero-copy benchmarks whose reader drains with pipe::read_full (vmsplice, splice_
 splice_socket, sendfile_socket: benches/pipe.rs, `reader`) go through the pipe-copy site on
 their reading side, so it slows them too (by 12% to 84% at a factor of 2, two of the twelve
 not measurably: set 2026-12-06-pinned's calibration), and only splice_file among them is
-untouched; the raw floors call the kernel directly and are never slowed.
+untouched; the raw floors call the kernel directly and are never slowed. The pool-answer site runs in the
+pool's worker process (pool::worker::serve), which every pool benchmark but the raw floors
+goes through, pool/spawn_per_task too (one task per worker process it starts).
 """
 import datetime
 import json
@@ -20,6 +22,7 @@ EXPECTED = {
     "pipe-copy": ("pipe/copy/", "pipe/vmsplice/", "pipe/splice_pipe/", "pipe/splice_socket/",
                   "pipe/sendfile_socket/", "pipe/pipeline/"),
     "pool-dispatch": ("pool/roundtrip", "pool/pipelined_1", "pool/pipelined_2"),
+    "pool-answer": ("pool/roundtrip", "pool/pipelined_1", "pool/pipelined_2", "pool/spawn_per_task"),
 }
 FLOORS = ("raw",)
 

@@ -15,7 +15,13 @@
 //!   mostly overlaps with the other and barely moves the throughput (measured: `pipe-copy=1.3`
 //!   on the writer alone moved `pipe/copy/64KiB` by -2.6%, scripts/inject-effect.py);
 //! - `pool-dispatch`: queueing a task in [`crate::pool::Pool`] (on this path the two clock
-//!   reads that time the site, some 40 ns, add to the slowdown).
+//!   reads that time the site, some 40 ns, add to the slowdown);
+//! - `pool-answer`: the worker's side of a task, in [`crate::pool::worker::serve`]: running the
+//!   whole requests of one read and writing their answers. Dispatch is a small part of a round
+//!   trip (pinned, `pool-dispatch=2` to `=6` moved `pool/roundtrip` by only -2.5% to -4.7%),
+//!   so a slowdown of the round trip's size needs this site: the worker's write wakes the
+//!   parent, and on one CPU the stretched worker holds it until the spin ends. It runs in the
+//!   worker process, which inherits the variable from the pool's parent.
 //!
 //! The variable is read once per process. An unknown site or a factor that is not a number of
 //! at least 1 is ignored with one line on stderr: an evaluation must not silently run without
@@ -33,11 +39,18 @@ pub enum Site {
     PipeCopy,
     /// Queueing a task in the pool.
     PoolDispatch,
+    /// A pool worker running the requests of one read and writing their answers.
+    PoolAnswer,
 }
 
 impl Site {
     /// Every site.
-    pub const ALL: [Site; 3] = [Site::Spawn, Site::PipeCopy, Site::PoolDispatch];
+    pub const ALL: [Site; 4] = [
+        Site::Spawn,
+        Site::PipeCopy,
+        Site::PoolDispatch,
+        Site::PoolAnswer,
+    ];
 
     /// The name used in [`ENV`].
     pub fn name(self) -> &'static str {
@@ -45,13 +58,14 @@ impl Site {
             Site::Spawn => "spawn",
             Site::PipeCopy => "pipe-copy",
             Site::PoolDispatch => "pool-dispatch",
+            Site::PoolAnswer => "pool-answer",
         }
     }
 }
 
 /// Parses a [`ENV`] value: the factor of each site, and what was ignored.
-pub fn parse(spec: &str) -> ([Option<f64>; 3], Vec<String>) {
-    let mut factors = [None; 3];
+pub fn parse(spec: &str) -> ([Option<f64>; Site::ALL.len()], Vec<String>) {
+    let mut factors = [None; Site::ALL.len()];
     let mut ignored = Vec::new();
     for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let parsed = part.split_once('=').and_then(|(name, f)| {
@@ -89,7 +103,7 @@ mod active {
 
     use super::{ENV, Site, parse};
 
-    static FACTORS: OnceLock<[Option<f64>; 3]> = OnceLock::new();
+    static FACTORS: OnceLock<[Option<f64>; Site::ALL.len()]> = OnceLock::new();
 
     pub(super) fn factor(site: Site) -> Option<f64> {
         let all = FACTORS.get_or_init(|| {
@@ -99,7 +113,8 @@ mod active {
                 use std::io::Write;
                 let _ = writeln!(
                     std::io::stderr(),
-                    "perfgate-workload: {ENV}: ignored {part:?} (want SITE=FACTOR, SITE one of spawn, pipe-copy, pool-dispatch, FACTOR >= 1)"
+                    "perfgate-workload: {ENV}: ignored {part:?} (want SITE=FACTOR, SITE one of {}, FACTOR >= 1)",
+                    Site::ALL.map(Site::name).join(", ")
                 );
             }
             factors
@@ -122,10 +137,11 @@ mod tests {
 
     #[test]
     fn parses_sites_and_factors_and_names_what_it_ignores() {
-        let (f, ignored) = parse("spawn=1.2, pool-dispatch=1.05,pipe-copy=0.5,what=2,spawn");
-        assert_eq!(f, [Some(1.2), None, Some(1.05)]);
+        let (f, ignored) =
+            parse("spawn=1.2, pool-dispatch=1.05,pipe-copy=0.5,what=2,spawn,pool-answer=3");
+        assert_eq!(f, [Some(1.2), None, Some(1.05), Some(3.0)]);
         assert_eq!(ignored, ["pipe-copy=0.5", "what=2", "spawn"]);
-        assert_eq!(parse("").0, [None; 3]);
+        assert_eq!(parse("").0, [None; 4]);
     }
 
     #[test]

@@ -95,12 +95,19 @@ pub fn serve<R: Read, W: Write>(mut input: R, mut output: W) -> io::Result<()> {
             Err(e) => return Err(e),
         };
         buf.filled(n);
-        while let Some(body) = buf.next_body().map_err(invalid)? {
-            let frame = protocol::decode(body).map_err(invalid)?;
-            run(&frame, &mut out, &mut output)?;
-        }
-        flush(&mut output, &mut out)?;
+        crate::inject::timed(crate::inject::Site::PoolAnswer, || {
+            answer(&mut buf, &mut out, &mut output)
+        })?;
     }
+}
+
+/// Runs every whole request that `buf` holds and writes their answers.
+fn answer<W: Write>(buf: &mut FrameBuf, out: &mut Vec<u8>, output: &mut W) -> io::Result<()> {
+    while let Some(body) = buf.next_body().map_err(invalid)? {
+        let frame = protocol::decode(body).map_err(invalid)?;
+        run(&frame, out, output)?;
+    }
+    flush(output, out)
 }
 
 fn run<W: Write>(frame: &protocol::Frame<'_>, out: &mut Vec<u8>, output: &mut W) -> io::Result<()> {
