@@ -19,9 +19,12 @@
 //! - `pool-answer`: the worker's side of a task, in [`crate::pool::worker::serve`]: running the
 //!   whole requests of one read and writing their answers. Dispatch is a small part of a round
 //!   trip (pinned, `pool-dispatch=2` to `=6` moved `pool/roundtrip` by only -2.5% to -4.7%),
-//!   so a slowdown of the round trip's size needs this site: the worker's write wakes the
-//!   parent, and on one CPU the stretched worker holds it until the spin ends. It runs in the
-//!   worker process, which inherits the variable from the pool's parent.
+//!   so a slowdown of the round trip's size needs this site. Its effect is not proportional
+//!   to the factor (pinned, 1.15 moved `pool/roundtrip` by -4.5%, 1.2 by -13%, 2 by -51%):
+//!   the worker's write wakes the parent, which may run before the site's clock is read
+//!   again, so the stretched span sometimes holds the parent's turn too. Hence the calibration
+//!   (scripts/inject-effect.py), not the factor, says how much a benchmark was slowed. It runs
+//!   in the worker process, which inherits the variable from the pool's parent.
 //!
 //! The variable is read once per process. An unknown site or a factor that is not a number of
 //! at least 1 is ignored with one line on stderr: an evaluation must not silently run without
