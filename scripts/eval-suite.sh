@@ -8,7 +8,8 @@
 #   spawn=F             every spawn F times as long     (expected: spawn/* fail, raw floors not)
 #   pipe-copy=F         the pipe copy path's writes and reads F times as long (pipe/copy/* fail)
 #   pool-dispatch=F     queueing a pool task F times as long (pool/* fail)
-#   pool-answer=F       a pool worker's answering F times as long (pool/* fail)
+#   pool-answer=F       a pool worker's answering F times as long (pool/roundtrip fails; the
+#                       pipelined ones barely move: calibrate with scripts/inject-effect.py)
 #
 #   scripts/eval-suite.sh N CONDITION... [-- perfgate check arguments [-- cargo bench arguments]]
 #   e.g. EVAL_SET=my-set scripts/eval-suite.sh 10 aa spawn=1.35 pipe-copy=1.3 pool-dispatch=1.3

@@ -9,9 +9,9 @@ zero-copy benchmarks whose reader drains with pipe::read_full (vmsplice, splice_
 splice_socket, sendfile_socket: benches/pipe.rs, `reader`) go through the pipe-copy site on
 their reading side, so it slows them too (by 12% to 84% at a factor of 2, two of the twelve
 not measurably: set 2026-12-06-pinned's calibration), and only splice_file among them is
-untouched; the raw floors call the kernel directly and are never slowed. The pool-answer site runs in the
-pool's worker process (pool::worker::serve), which every pool benchmark but the raw floors
-goes through, pool/spawn_per_task too (one task per worker process it starts).
+untouched; the raw floors call the kernel directly and are never slowed. The pool-answer site
+runs in the pool's worker process (pool::worker::serve), which every pool benchmark but the
+raw floors goes through, pool/spawn_per_task too (one task per worker process it starts).
 """
 import datetime
 import json
@@ -55,16 +55,17 @@ def kept_path(set_dir, spec, measured_at):
 
 
 def calibrations(set_dir, spec):
-    """Every measured effect of `spec` kept for the set (scripts/inject-effect.py), oldest first."""
+    """Every measured effect of `spec` kept for the set (scripts/inject-effect.py), oldest first:
+    chosen by the `spec` each file records, not by its name, which only keeps them apart."""
     d = os.path.join(set_dir, "calibration")
     if not os.path.isdir(d):
         return []
     found = []
     for f in os.listdir(d):
-        if f == spec + ".json" or (f.startswith(spec + "@") and f.endswith(".json")):
+        if f.endswith(".json"):
             with open(os.path.join(d, f)) as fh:
                 found.append(json.load(fh))
-    return sorted(found, key=lambda c: c["measured_at"])
+    return sorted((c for c in found if c["spec"] == spec), key=lambda c: c["measured_at"])
 
 
 def _stamp(text):
