@@ -185,7 +185,7 @@ fn compact_report_coloured() {
 fn json_report() {
     let text = perfgate::report::json::render(&comparison(true));
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     assert_eq!(v["kind"], "perfgate-comparison");
     insta::assert_snapshot!(text);
 }
@@ -397,6 +397,61 @@ fn table_after_confirmation() {
     let text = perfgate::report::table::render(&c, VERBOSE);
     assert!(text.contains("confirmed in 6 paired rounds"), "{text}");
     insta::assert_snapshot!(text);
+}
+
+/// A regression of 13% that one far-off round among nine leaves undecided, then decided by
+/// fresh rounds of its own: the reason says both, and the JSON says why it got them.
+#[test]
+fn table_after_fresh_rounds_of_an_undecided_row() {
+    let mut c = comparison(false);
+    let rounds_of = |factors: &[f64], seed0: u64| -> Vec<_> {
+        factors
+            .iter()
+            .enumerate()
+            .map(|(i, factor)| {
+                let side = |center: f64, seed: u64| {
+                    snapshot(
+                        SnapshotKind::Results,
+                        vec![bench(
+                            "spawn/true/posix_spawn",
+                            samples(seed, 20, center, 0.005),
+                            Some(Throughput::Elements(1)),
+                            None,
+                        )],
+                    )
+                };
+                (
+                    side(500_000.0, seed0 + 100 + i as u64),
+                    side(500_000.0 * factor, seed0 + 200 + i as u64),
+                )
+            })
+            .collect()
+    };
+    // Per round, how much longer the current build's iteration took than the baseline's.
+    let rounds = rounds_of(&[1.16, 0.74, 1.16, 1.16, 1.23, 1.14, 1.14, 1.15, 1.15], 0);
+    let replication = rounds_of(
+        &[1.15, 1.16, 1.14, 1.15, 1.17, 1.15, 1.16, 1.14, 1.15],
+        1000,
+    );
+    let ids = vec!["spawn/true/posix_spawn".to_string()];
+    perfgate::confirm::apply(&mut c, &ids, &rounds, rounds.len(), &replication);
+    let text = perfgate::report::table::render(&c, VERBOSE);
+    assert!(
+        text.contains("not confirmed in 9 paired rounds")
+            && text.contains("measured again in 9 fresh round(s)"),
+        "{text}"
+    );
+    insta::assert_snapshot!(text);
+    let v: serde_json::Value = serde_json::from_str(&perfgate::report::json::render(&c)).unwrap();
+    let row = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["benchmark"] == "spawn/true/posix_spawn" && r["metric"] == "throughput")
+        .unwrap();
+    assert_eq!(row["verdict"], "regressed");
+    assert_eq!(row["confirmation"]["replication"]["of"], "undecided");
+    assert_eq!(row["confirmation"]["replication"]["confirmed"], true);
 }
 
 /// A pass in which not one gated comparison was decided must not read as a clean pass.

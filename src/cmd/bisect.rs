@@ -199,6 +199,7 @@ impl Lab<'_> {
         let mut settled = |bench: &str, e: &Evidence<'_>| Status {
             settled: settle(&confirm::log_ratios(metric, bench, e.rounds)),
             regressed: false,
+            doubtful: false,
         };
         let m = rounds::measure(
             &mut pair,

@@ -101,21 +101,39 @@ pub struct Confirmation {
     /// (`1 - alpha_k`), which covers the change jointly with every earlier look.
     #[serde(with = "crate::vocab::lossless")]
     pub confidence: f64,
-    /// The replication of a regression the sequential rounds found: `None` for a row they did
-    /// not call regressed.
+    /// The fresh rounds of a row the sequential rounds called regressed, or left undecided
+    /// with its estimate beyond the threshold: `None` for any other row.
     pub replication: Option<Replication>,
 }
 
-/// Fresh paired rounds of a benchmark the sequential rounds called regressed, judged on their
-/// own (`crate::stats::paired::Sequential::replicate`): the row fails only when they confirm it.
+/// Why a row got fresh paired rounds after the sequential ones, which says the rule they are
+/// judged by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReplicationOf {
+    /// The sequential rounds called it regressed: the fresh rounds replicate the regression by
+    /// the milder rule of `crate::stats::paired::Sequential::replicate`, and the row fails only
+    /// when they confirm it.
+    Regressed,
+    /// The sequential rounds left it undecided with its estimate beyond the threshold (one or
+    /// two far-off rounds can keep the signed-rank interval of a real regression from
+    /// clearing no change): the fresh rounds decide it on their own by the sequential rule
+    /// itself (`crate::stats::paired::Sequential::decide`), and their decision is the row's.
+    Undecided,
+}
+
+/// Fresh paired rounds of a benchmark after the sequential ones, judged on their own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Replication {
+    /// Why the row got them.
+    pub of: ReplicationOf,
     /// The metric's ratio `current / baseline` in each replication round.
     #[serde(with = "crate::vocab::lossless::vec")]
     pub ratios: Vec<f64>,
     /// The change the replication measured, when it has rounds enough for one.
     pub change: Option<Change>,
-    /// Whether it confirmed the regression.
+    /// Whether it found the regression: confirmed it (after `Regressed`) or decided it
+    /// (after `Undecided`).
     pub confirmed: bool,
 }
 

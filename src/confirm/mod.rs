@@ -28,10 +28,12 @@ pub mod worktree;
 
 use crate::baseline::schema::{Allocs, Benchmark, Snapshot};
 use crate::compare::noise::metric_value;
-use crate::compare::{Comparison, Confirmation, Metric, Remeasure, Replication, Row, Verdict};
+use crate::compare::{
+    Comparison, Confirmation, Metric, Remeasure, Replication, ReplicationOf, Row, Verdict,
+};
 use crate::config::Policy;
 use crate::error::Result;
-use crate::stats::paired::{Decision, PairedChange, Sequential};
+use crate::stats::paired::{Decision, PairedChange, Sequential, estimate_beyond};
 
 /// Which benchmarks the paired rounds measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,6 +218,10 @@ pub struct Status {
     /// Some gated metric is called regressed by the sequential rounds: the benchmark is
     /// replicated.
     pub regressed: bool,
+    /// Some gated metric is undecided with its estimate beyond the threshold in the bad
+    /// direction: if the sequential rounds end so, the benchmark gets fresh rounds as a
+    /// replication does, and they decide the metric (see [`ReplicationOf`]).
+    pub doubtful: bool,
 }
 
 /// After each round: what the rounds say about a benchmark.
@@ -315,22 +321,58 @@ fn replication_plan(policy: &Policy) -> Option<Sequential> {
     Sequential::new(REPLICATION_ROUNDS, policy.alpha)
 }
 
-/// The replication's decision on a row the sequential rounds called regressed.
+/// Whether the sequential rounds' `decision` on `row` (with the change it rests on) sends the
+/// row to fresh rounds, and why: called regressed, or left undecided with its estimate beyond
+/// the threshold.
+fn replication_of(
+    row: &Row,
+    policy: &Policy,
+    decision: Decision,
+    change: Option<&PairedChange>,
+) -> Option<ReplicationOf> {
+    let metric = row.metric?;
+    match decision {
+        Decision::Different => Some(ReplicationOf::Regressed),
+        Decision::Unknown
+            if change.is_some_and(|c| {
+                estimate_beyond(c, *policy.thresholds.get(metric), metric.higher_is_better())
+            }) =>
+        {
+            Some(ReplicationOf::Undecided)
+        }
+        _ => None,
+    }
+}
+
+/// The decision of the fresh rounds on a row sent to them for the reason `of`: the milder
+/// rule of a replication after a regression, the sequential rule itself after an undecided
+/// row (see [`ReplicationOf`]).
 fn replicated(
     row: &Row,
     policy: &Policy,
     replication: &[(Snapshot, Snapshot)],
+    of: ReplicationOf,
 ) -> Option<(Decision, Option<PairedChange>, Vec<f64>)> {
     let metric = row.metric?;
     let logs = log_ratios(metric, &row.benchmark, replication);
     let threshold = *policy.thresholds.get(metric);
-    let (d, c) = replication_plan(policy)?.replicate(
-        logs.len(),
-        &logs,
-        threshold,
-        metric.higher_is_better(),
-    );
+    let plan = replication_plan(policy)?;
+    let hib = metric.higher_is_better();
+    let (d, c) = match of {
+        ReplicationOf::Regressed => plan.replicate(logs.len(), &logs, threshold, hib),
+        ReplicationOf::Undecided => plan.decide(logs.len(), &logs, threshold, hib),
+    };
     Some((d, c, logs))
+}
+
+/// Whether the fresh rounds' decision `d` ends them for a row sent for the reason `of`: a
+/// replication ends when it confirms or refutes the regression, an undecided row's fresh
+/// rounds at any decision.
+fn replication_settled(of: ReplicationOf, d: Decision) -> bool {
+    match of {
+        ReplicationOf::Regressed => matches!(d, Decision::Different | Decision::Same),
+        ReplicationOf::Undecided => d != Decision::Unknown,
+    }
 }
 
 /// What the rounds so far say about `id` (see [`Status`]).
@@ -338,6 +380,7 @@ fn status(cmp: &Comparison, id: &str, e: &Evidence<'_>) -> Status {
     let mut st = Status {
         settled: true,
         regressed: false,
+        doubtful: false,
     };
     let Some(policy) = cmp.policies.get(id) else {
         return st;
@@ -348,14 +391,19 @@ fn status(cmp: &Comparison, id: &str, e: &Evidence<'_>) -> Status {
         .iter()
         .filter(|r| r.benchmark == id && r.gated && r.metric.is_some_and(|m| !m.is_count()))
     {
-        let d = decide(r, policy, e.rounds, e.looks).map(|(d, ..)| d);
-        let different = d == Some(Decision::Different);
-        st.regressed |= different;
-        st.settled &= match e.replication {
-            None => d.is_some_and(|d| d != Decision::Unknown),
-            Some(rep) if different => replicated(r, policy, rep)
-                .is_some_and(|(d, ..)| matches!(d, Decision::Different | Decision::Same)),
-            Some(_) => true,
+        let decided = decide(r, policy, e.rounds, e.looks);
+        let d = decided.as_ref().map(|(d, ..)| *d);
+        let of = decided
+            .as_ref()
+            .and_then(|(d, c, ..)| replication_of(r, policy, *d, c.as_ref()));
+        st.regressed |= of == Some(ReplicationOf::Regressed);
+        st.doubtful |= of == Some(ReplicationOf::Undecided);
+        st.settled &= match (e.replication, of) {
+            (None, _) => d.is_some_and(|d| d != Decision::Unknown),
+            (Some(rep), Some(of)) => {
+                replicated(r, policy, rep, of).is_some_and(|(d, ..)| replication_settled(of, d))
+            }
+            (Some(_), None) => true,
         };
     }
     st
@@ -392,16 +440,17 @@ pub fn apply(
             row.remeasure = Some(Remeasure::TooFewRounds(n));
             continue;
         };
-        let rep = (decision == Decision::Different)
-            .then(|| replicated(row, policy, replication))
-            .flatten()
-            .map(|(d, c, logs)| (d == Decision::Different, c, logs));
-        let verdict = match decision {
-            Decision::Different if rep.as_ref().is_some_and(|r| r.0) => Verdict::Regressed,
-            Decision::Different => Verdict::Inconclusive,
-            Decision::Better => Verdict::Improved,
-            Decision::Same => Verdict::Unchanged,
-            Decision::Unknown => Verdict::Inconclusive,
+        let of = replication_of(row, policy, decision, Some(&change));
+        let rep = of
+            .and_then(|of| replicated(row, policy, replication, of))
+            // An undecided row without fresh rounds (none asked for, or no time left) is
+            // shown as the sequential rounds left it.
+            .filter(|(_, _, logs)| of == Some(ReplicationOf::Regressed) || !logs.is_empty());
+        let verdict = match (decision, &rep) {
+            (Decision::Different, Some((Decision::Different, ..))) => Verdict::Regressed,
+            (Decision::Different, _) => Verdict::Inconclusive,
+            (Decision::Unknown, Some((fresh, ..))) => verdict_of(*fresh),
+            (d, _) => verdict_of(d),
         };
         // An unconfirmed regression's detectable change is the replication's, where it had
         // rounds enough for one: what the fresh rounds could have confirmed.
@@ -432,14 +481,17 @@ pub fn apply(
             first_change: row.change.map(|c| c.estimate),
             ratios: logs.iter().map(|l| l.exp()).collect(),
             confidence: change.confidence,
-            replication: (decision == Decision::Different).then(|| {
-                let (confirmed, c, logs) = rep.clone().unwrap_or_default();
-                Replication {
-                    ratios: logs.iter().map(|l| l.exp()).collect(),
-                    change: c.map(|c| c.change()),
-                    confirmed,
-                }
-            }),
+            replication: of
+                .filter(|_| rep.is_some() || decision == Decision::Different)
+                .map(|of| {
+                    let (d, c, logs) = rep.clone().unwrap_or((Decision::Unknown, None, vec![]));
+                    Replication {
+                        of,
+                        ratios: logs.iter().map(|l| l.exp()).collect(),
+                        change: c.map(|c| c.change()),
+                        confirmed: d == Decision::Different,
+                    }
+                }),
         }));
         row.verdict = verdict;
         row.fails = row.gated && crate::compare::fails(policy, verdict);
@@ -447,6 +499,16 @@ pub fn apply(
         row.threshold = Some(*policy.thresholds.get(metric));
     }
     cmp.recount();
+}
+
+/// The verdict a decision of the paired rounds gives a row.
+fn verdict_of(d: Decision) -> Verdict {
+    match d {
+        Decision::Different => Verdict::Regressed,
+        Decision::Better => Verdict::Improved,
+        Decision::Same => Verdict::Unchanged,
+        Decision::Unknown => Verdict::Inconclusive,
+    }
 }
 
 /// Re-judges a count row on the rounds: each side's samples of every round taken together, by
@@ -511,6 +573,19 @@ mod tests {
         factor: &dyn Fn(usize) -> f64,
         replica: &dyn Fn(usize) -> f64,
     ) -> Row {
+        let reversed: Vec<f64> = drift.iter().rev().copied().collect();
+        judged_in(12, drift, factor, &reversed, replica)
+    }
+
+    /// [`judged_with`] under a plan of `looks`, with the replication rounds drifting as
+    /// `fresh_drift` says.
+    fn judged_in(
+        looks: usize,
+        drift: &[f64],
+        factor: &dyn Fn(usize) -> f64,
+        fresh_drift: &[f64],
+        replica: &dyn Fn(usize) -> f64,
+    ) -> Row {
         let cfg = crate::config::Config::default_config();
         let snap = |mean: f64| crate::testutil::snapshot("x", vec![bench("a", mean)]);
         let mut cmp = crate::compare::compare(
@@ -527,13 +602,12 @@ mod tests {
             .enumerate()
             .map(|(k, d)| (snap(1000.0 * d), snap(1000.0 * d / factor(k))))
             .collect();
-        let replication: Vec<(Snapshot, Snapshot)> = drift
+        let replication: Vec<(Snapshot, Snapshot)> = fresh_drift
             .iter()
-            .rev()
             .enumerate()
             .map(|(k, d)| (snap(1000.0 * d), snap(1000.0 * d / replica(k))))
             .collect();
-        apply(&mut cmp, &["a".to_string()], &rounds, 12, &replication);
+        apply(&mut cmp, &["a".to_string()], &rounds, looks, &replication);
         cmp.rows
             .into_iter()
             .find(|r| r.metric == Some(Metric::Throughput))
@@ -649,6 +723,65 @@ mod tests {
         // A row the sequential rounds did not call regressed has no replication.
         let r = judged(&DRIFT, same);
         assert_eq!(r.verdict, Verdict::Unchanged);
+        assert!(r.confirmation().unwrap().replication.is_none());
+    }
+
+    #[test]
+    fn a_row_undecided_beyond_the_threshold_is_decided_by_fresh_rounds() {
+        // The rounds of a real miss (`spawn/posix_spawn/true` twice as slow, 2026-12-07): all
+        // near 0.87 but one far-off round at 1.36, which keeps the signed-rank interval of 9
+        // rounds from clearing no change although the estimate is -13%.
+        let seen = [0.86, 1.36, 0.86, 0.86, 0.81, 0.88, 0.88, 0.87, 0.87];
+        let sequential = |k: usize| seen[k];
+        let (drift, fresh) = (&DRIFT[..9], &DRIFT[..]);
+        let none = judged_in(9, drift, &sequential, &[], &|_| 1.0);
+        assert_eq!(none.verdict, Verdict::Inconclusive, "{none:?}");
+        let c = none.change.unwrap();
+        assert!(c.estimate < -0.10 && c.ci_high > 0.0, "{c:?}");
+        // Without fresh rounds it stays as the sequential rounds left it.
+        assert!(none.confirmation().unwrap().replication.is_none());
+
+        // Fresh rounds that see the same steady loss decide it regressed.
+        let steady = |k: usize| 0.86 + 0.01 * (k % 3) as f64;
+        let r = judged_in(9, drift, &sequential, fresh, &steady);
+        assert_eq!(r.verdict, Verdict::Regressed, "{r:?}");
+        assert!(r.fails);
+        let rep = r.confirmation().unwrap().replication.clone().unwrap();
+        assert_eq!(rep.of, ReplicationOf::Undecided);
+        assert!(rep.confirmed && rep.ratios.len() == 12, "{rep:?}");
+        // The row's own change stays the sequential rounds'; the fresh rounds' is theirs.
+        assert_eq!(r.change.unwrap().estimate, c.estimate);
+        assert!(rep.change.unwrap().ci_high < -0.05, "{rep:?}");
+
+        // Fresh rounds that see no change rule out a change beyond the threshold.
+        let same = |k: usize| 1.0 + 0.004 * ((k % 5) as f64 - 2.0);
+        let r = judged_in(9, drift, &sequential, fresh, &same);
+        assert_eq!(r.verdict, Verdict::Unchanged, "{r:?}");
+        assert!(!r.fails && r.mde.is_none());
+        let rep = r.confirmation().unwrap().replication.clone().unwrap();
+        assert!(
+            !rep.confirmed && rep.of == ReplicationOf::Undecided,
+            "{rep:?}"
+        );
+
+        // Fresh rounds too few to decide: still inconclusive, with what they could detect.
+        let r = judged_in(9, drift, &sequential, &DRIFT[..3], &steady);
+        assert_eq!(r.verdict, Verdict::Inconclusive, "{r:?}");
+        assert_eq!(
+            r.confirmation()
+                .unwrap()
+                .replication
+                .as_ref()
+                .unwrap()
+                .ratios
+                .len(),
+            3
+        );
+
+        // An undecided row whose estimate lies within the threshold gets no fresh rounds.
+        let mild = |k: usize| if k == 1 { 1.36 } else { 0.97 };
+        let r = judged_in(9, drift, &mild, fresh, &steady);
+        assert_eq!(r.verdict, Verdict::Inconclusive, "{r:?}");
         assert!(r.confirmation().unwrap().replication.is_none());
     }
 

@@ -129,7 +129,8 @@ pub struct Measured {
     /// (docs/paired-statistics.md).
     pub looks: usize,
     /// The replication rounds, after the sequential ones, of the benchmarks the sequential
-    /// rounds called regressed (only those benchmarks in them).
+    /// rounds called regressed or left undecided beyond a threshold (only those benchmarks in
+    /// them).
     pub replication: Vec<(Snapshot, Snapshot)>,
     /// Whether the time budget ended the rounds while some benchmark was undecided.
     pub budget_spent: bool,
@@ -255,9 +256,10 @@ fn one_round(
 /// Two stages. The sequential rounds measure every benchmark until `decided` calls it
 /// settled, the plan's rounds are done, or the next round would leave too little of the budget
 /// for the replications of the regressions found so far.
-/// Then every benchmark it called regressed gets up to `plan.replication` fresh rounds of
-/// its own (the replication), until `decided`, shown those rounds too, calls it settled, or
-/// the whole budget is spent.
+/// Then every benchmark it called regressed, or left undecided with some metric's estimate
+/// beyond its threshold ([`super::Status::doubtful`]), gets up to `plan.replication` fresh
+/// rounds of its own (the replication), until `decided`, shown those rounds too, calls it
+/// settled, or the whole budget is spent.
 pub fn measure_from(
     runner: &mut dyn PairedRunner,
     ids: &[String],
@@ -340,8 +342,17 @@ pub fn measure_from(
             plan.budget.map_or(0, |b| b.as_secs())
         ));
     }
-    // Undecided at the end, but called regressed on some metric: replicated too.
-    regressed.extend(pending);
+    // Undecided at the end, but called regressed on some metric, or undecided with its
+    // estimate beyond the threshold: replicated too.
+    let evidence = super::Evidence {
+        rounds: &out.rounds,
+        looks: out.looks,
+        replication: None,
+    };
+    regressed.extend(active.iter().copied().filter(|id| {
+        let s = decided(id, &evidence);
+        s.regressed || s.doubtful
+    }));
     if plan.replication == 0 {
         return Ok(out);
     }
@@ -362,7 +373,7 @@ pub fn measure_from(
             break;
         }
         progress(&format!(
-            "replication round {} of at most {} ({} benchmark(s) called regressed)",
+            "replication round {} of at most {} ({} benchmark(s) called regressed, or undecided beyond a threshold)",
             done + 1,
             plan.replication,
             replicating.len()
@@ -485,6 +496,7 @@ mod tests {
             &mut |id, e| crate::confirm::Status {
                 settled: id == "quick" && e.rounds.len() >= 2,
                 regressed: false,
+                doubtful: false,
             },
             &mut |_| {},
         )
@@ -518,12 +530,14 @@ mod tests {
                 None => crate::confirm::Status {
                     settled: id != "late" && e.rounds.len() >= 2,
                     regressed: id != "u",
+                    doubtful: false,
                 },
                 Some(rep) => {
                     replication_looks.push((id.to_string(), rep.len()));
                     crate::confirm::Status {
                         settled: rep.len() >= if id == "r" { 3 } else { 6 },
                         regressed: true,
+                        doubtful: false,
                     }
                 }
             },
@@ -551,11 +565,51 @@ mod tests {
             &mut |_, _| crate::confirm::Status {
                 settled: true,
                 regressed: true,
+                doubtful: false,
             },
             &mut |_| {},
         )
         .unwrap();
         assert_eq!((m.rounds.len(), m.replication.len()), (1, 0));
+    }
+
+    #[test]
+    fn a_benchmark_left_undecided_beyond_its_threshold_gets_fresh_rounds_too() {
+        let mut f = Fake {
+            log: Vec::new(),
+            missing: "none",
+        };
+        // `d` ends the sequential rounds undecided beyond a threshold, `u` merely undecided,
+        // `s` settled; a doubt while `d` is still being measured reserves no time.
+        let ids: Vec<String> = ["d", "u", "s"].map(String::from).to_vec();
+        let plan = Plan {
+            rounds: 4,
+            budget: None,
+            seed: 9,
+            replication: 5,
+        };
+        let m = measure(
+            &mut f,
+            &ids,
+            plan,
+            &mut |id, e| match e.replication {
+                None => crate::confirm::Status {
+                    settled: id == "s",
+                    regressed: false,
+                    doubtful: id == "d" || (id == "u" && e.rounds.len() < 4),
+                },
+                Some(rep) => crate::confirm::Status {
+                    settled: rep.len() >= 3,
+                    regressed: false,
+                    doubtful: true,
+                },
+            },
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!((m.rounds.len(), m.replication.len()), (4, 3));
+        let runs = |id: &str| f.log.iter().filter(|(_, i)| i == id).count();
+        assert_eq!((runs("d"), runs("u"), runs("s")), (2 * (4 + 3), 2 * 4, 2));
     }
 
     #[test]
@@ -597,6 +651,7 @@ mod tests {
                 crate::confirm::Status {
                     settled: id == "a",
                     regressed: false,
+                    doubtful: false,
                 }
             },
             &mut |_| {},

@@ -1,4 +1,4 @@
-//! The JSON report (`--format json`), schema `perfgate-comparison` version 1, documented in
+//! The JSON report (`--format json`), schema `perfgate-comparison` version 2, documented in
 //! the README. Values are raw numbers (fractions for changes), so scripts need not parse text.
 //!
 //! The report is a published format, so it has types of its own here, built from the
@@ -8,11 +8,11 @@
 use serde::Serialize;
 
 use super::prose;
-use crate::compare::{Comparison, Counts, Row};
+use crate::compare::{Comparison, Counts, ReplicationOf, Row};
 use crate::vocab::{Metric, Verdict};
 
 /// Schema version of the JSON report.
-pub const REPORT_SCHEMA_VERSION: u32 = 1;
+pub const REPORT_SCHEMA_VERSION: u32 = 2;
 
 /// The whole report.
 #[derive(Debug, Serialize)]
@@ -172,13 +172,18 @@ pub struct JsonConfirmation<'a> {
     pub ratios: &'a [f64],
     /// The confidence of the row's interval (the sequential rule's last look).
     pub confidence: f64,
-    /// The replication of a regression the sequential rounds found, or null.
+    /// The fresh rounds of a row the sequential rounds called regressed or left undecided
+    /// beyond the threshold, or null.
     pub replication: Option<JsonReplication<'a>>,
 }
 
-/// Fresh paired rounds of a benchmark the sequential rounds called regressed.
+/// Fresh paired rounds of a benchmark after the sequential ones.
 #[derive(Debug, Serialize)]
 pub struct JsonReplication<'a> {
+    /// Why: `"regressed"` (they replicate the regression, and the row fails only if they
+    /// confirm it) or `"undecided"` (the sequential rounds left the row undecided with its
+    /// estimate beyond the threshold, and the fresh rounds' decision is the row's).
+    pub of: &'static str,
     /// Replication rounds measured.
     pub rounds: usize,
     /// The ratio `current / baseline` of each replication round.
@@ -189,7 +194,8 @@ pub struct JsonReplication<'a> {
     pub ci_low: Option<f64>,
     /// Its interval.
     pub ci_high: Option<f64>,
-    /// Whether they confirmed the regression (the row fails only then).
+    /// Whether they found the regression: confirmed it, or decided the undecided row
+    /// regressed (the row fails only then).
     pub confirmed: bool,
 }
 
@@ -221,6 +227,10 @@ impl<'a> JsonRow<'a> {
                 ratios: &c.ratios,
                 confidence: c.confidence,
                 replication: c.replication.as_ref().map(|r| JsonReplication {
+                    of: match r.of {
+                        ReplicationOf::Regressed => "regressed",
+                        ReplicationOf::Undecided => "undecided",
+                    },
                     rounds: r.ratios.len(),
                     ratios: &r.ratios,
                     change: r.change.map(|c| c.estimate),
@@ -351,6 +361,7 @@ mod tests {
                 ratios: vec![0.5, 0.5],
                 confidence: 0.95,
                 replication: Some(crate::compare::Replication {
+                    of: crate::compare::ReplicationOf::Regressed,
                     ratios: vec![0.5],
                     change: None,
                     confirmed: false,
@@ -433,6 +444,7 @@ mod tests {
         assert_eq!(
             keys(&v["rows"][0]["confirmation"]["replication"]),
             [
+                "of",
                 "rounds",
                 "ratios",
                 "change",

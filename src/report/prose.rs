@@ -3,7 +3,7 @@
 //! only; this module is where they become sentences.
 
 use super::format::{format_count, format_p, format_pct, format_value, noise_pct};
-use crate::compare::{Comparison, Remeasure, Row, Verdict};
+use crate::compare::{Comparison, Remeasure, ReplicationOf, Row, Verdict};
 use crate::stats::Change;
 use crate::vocab::{Metric, Unit};
 
@@ -224,9 +224,15 @@ pub fn reason(r: &Row, confidence: f64) -> String {
     if let Some(Remeasure::Judged(conf)) = &r.remeasure
         && let Some(change) = &r.change
     {
+        // A row the fresh rounds decided was undecided after the sequential ones: their part
+        // of the reason says so, and the fresh rounds' part what they found.
+        let sequential = match &conf.replication {
+            Some(rep) if rep.of == ReplicationOf::Undecided => Verdict::Inconclusive,
+            _ => r.verdict,
+        };
         let text = confirmed_reason(
             metric,
-            r.verdict,
+            sequential,
             change,
             threshold,
             conf.confidence,
@@ -323,13 +329,23 @@ fn first_reason(
     }
 }
 
-/// What the replication of a row the sequential rounds called regressed found.
+/// What the fresh rounds of a row the sequential rounds called regressed, or left undecided
+/// beyond the threshold, found.
 fn replication_text(rep: &crate::compare::Replication, verdict: Verdict) -> String {
     let n = rep.ratios.len();
     let change = rep
         .change
         .map(|c| format!(" ({})", format_pct(c.estimate)))
         .unwrap_or_default();
+    if rep.of == ReplicationOf::Undecided {
+        let found = match verdict {
+            Verdict::Regressed => "regressed",
+            Verdict::Improved => "improved",
+            Verdict::Unchanged => "within the threshold",
+            _ => "still undecided",
+        };
+        return format!("measured again in {n} fresh round(s){change}: {found}");
+    }
     match (rep.confirmed, n) {
         (true, _) => format!("replicated in {n} fresh round(s){change}"),
         (false, 0) => "not replicated: no time was left for fresh rounds".to_string(),

@@ -665,6 +665,14 @@ fn replicate_at(
     (d, Some(c))
 }
 
+/// Whether a change's estimate lies beyond `threshold` (signed or not; only its size is used)
+/// in the bad direction: a row the sequential rounds leave `Unknown` so is measured again in
+/// fresh rounds (`confirm::apply`), since its rounds point at a regression that one or two
+/// far-off rounds kept the signed-rank interval from showing (docs/paired-statistics.md).
+pub fn estimate_beyond(c: &PairedChange, threshold: f64, higher_is_better: bool) -> bool {
+    badness(c, higher_is_better).0 > threshold.abs()
+}
+
 /// A change as "badness", positive worse whatever the metric's direction: the estimate, and
 /// the lower and upper ends of the interval.
 fn badness(c: &PairedChange, higher_is_better: bool) -> (f64, f64, f64) {
@@ -1368,6 +1376,98 @@ mod tests {
         // Four times: always, and early.
         let four = simulate_replication((0.80f64.ln(), MEASURED_LIKE, OUTLIERS));
         assert_documented(four, (0.976, 0.0, 0.0, 0.024, 10.1));
+    }
+
+    /// The default plan of `check` (9 looks at 5%) on one scenario, then, for a benchmark it
+    /// leaves undecided with its estimate beyond the threshold, 16 fresh looks by the same
+    /// rule (`confirm::apply`). Returns the rates of the 9 looks alone, and the rates with
+    /// the fresh rounds' decisions in place of those undecided ones.
+    fn simulate_undecided_fresh(trials: usize, scenario: (f64, f64, f64)) -> (Rates, Rates) {
+        let (first, fresh) = (
+            Sequential::new(9, 0.05).unwrap(),
+            Sequential::new(16, 0.05).unwrap(),
+        );
+        let (truth, sd, outliers) = scenario;
+        let mut rng = Rng::new(0x5eed);
+        let mut alone = [0usize; 4];
+        let mut both = [0usize; 4];
+        let (mut rounds_alone, mut rounds_both) = (0, 0);
+        for _ in 0..trials {
+            let mut x = Vec::new();
+            let mut outcome = (Decision::Unknown, None);
+            for look in 1..=9 {
+                x.push(round(&mut rng, truth, sd, outliers));
+                if first.alpha_at(look) > 0.0 {
+                    outcome = first.decide(look, &x, -0.05, true);
+                    if outcome.0 != Decision::Unknown {
+                        break;
+                    }
+                }
+            }
+            alone[outcome.0 as usize] += 1;
+            rounds_alone += x.len();
+            rounds_both += x.len();
+            let doubtful = outcome.0 == Decision::Unknown
+                && outcome.1.is_some_and(|c| estimate_beyond(&c, -0.05, true));
+            if !doubtful {
+                both[outcome.0 as usize] += 1;
+                continue;
+            }
+            let mut y = Vec::new();
+            let mut d = Decision::Unknown;
+            for look in 1..=16 {
+                y.push(round(&mut rng, truth, sd, outliers));
+                if fresh.alpha_at(look) > 0.0 {
+                    d = fresh.decide(look, &y, -0.05, true).0;
+                    if d != Decision::Unknown {
+                        break;
+                    }
+                }
+            }
+            both[d as usize] += 1;
+            rounds_both += y.len();
+        }
+        let rates = |c: [usize; 4], r: usize| Rates {
+            different: c[Decision::Different as usize] as f64 / trials as f64,
+            better: c[Decision::Better as usize] as f64 / trials as f64,
+            same: c[Decision::Same as usize] as f64 / trials as f64,
+            unknown: c[Decision::Unknown as usize] as f64 / trials as f64,
+            mean_rounds: r as f64 / trials as f64,
+        };
+        (rates(alone, rounds_alone), rates(both, rounds_both))
+    }
+
+    #[test]
+    fn simulated_fresh_rounds_for_undecided_rows() {
+        let run = |truth: f64, sd: f64, outliers: f64| {
+            simulate_undecided_fresh(1000, (truth, sd, outliers))
+        };
+        // Without any change the fresh rounds add no false alarm: they decide the few rows
+        // sent to them Same or leave them undecided.
+        let (alone, both) = run(0.0, MEASURED_LIKE, OUTLIERS);
+        assert_eq!(both.different, alone.different);
+        assert_documented(alone, (0.005, 0.002, 0.0, 0.993, 9.0));
+        assert_documented(both, (0.005, 0.002, 0.003, 0.99, 10.6));
+        // Half the threshold: a Different is wrong, at most alpha / 2 in each stage (the
+        // second only sees the rows the first left beyond the threshold), so below alpha.
+        let (alone, both) = run(0.975f64.ln(), MEASURED_LIKE, OUTLIERS);
+        assert!(both.different < 0.05, "{both:?}");
+        assert_documented(alone, (0.024, 0.0, 0.004, 0.972, 9.0));
+        assert_documented(both, (0.032, 0.0, 0.006, 0.962, 12.6));
+        // At the threshold, a borderline case, somewhat more often Different.
+        let (alone, both) = run(0.95f64.ln(), MEASURED_LIKE, OUTLIERS);
+        assert_documented(alone, (0.079, 0.0, 0.001, 0.92, 8.9));
+        assert_documented(both, (0.124, 0.0, 0.001, 0.875, 15.3));
+        // Twice the threshold at the pessimistic spread: found about twice as often.
+        let (alone, both) = run(0.90f64.ln(), MEASURED_LIKE, OUTLIERS);
+        assert!(both.different > 1.8 * alone.different, "{alone:?} {both:?}");
+        assert_documented(alone, (0.365, 0.0, 0.0, 0.635, 8.6));
+        assert_documented(both, (0.718, 0.0, 0.0, 0.282, 16.3));
+        // Twice the threshold at the spread of the spawn rows, with a far-off round in twenty:
+        // the misses of 9 rounds alone are the outlier rounds', and fresh rounds find them all.
+        let (alone, both) = run(0.90f64.ln(), 0.03, 0.05);
+        assert_documented(alone, (0.878, 0.0, 0.0, 0.122, 7.3));
+        assert_documented(both, (1.0, 0.0, 0.0, 0.0, 8.5));
     }
 
     #[test]
