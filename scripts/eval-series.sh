@@ -24,6 +24,9 @@
 #       scripts/eval-series.sh --until 07:12 spawn=3 aa spawn=3 aa spawn=3 aa-neighbour
 #   EVAL_SET=2026-12-07-fresh EVAL_PIN=1 scripts/eval-series.sh aa:13 aa-neighbour:8
 #
+# A series passes no check or cargo bench arguments and calibrates only the suite's injection
+# sites, so another crate's runs (EVAL_CRATE) go through scripts/eval-suite.sh directly.
+#
 # Run it when nothing else runs on the machine: it is a measurement. It prints a line per run
 # and per calibration, and the tally at the end.
 set -euo pipefail
