@@ -94,17 +94,19 @@ calibrate() {
 
 declare -a done_runs=()
 for i in "${!steps[@]}"; do done_runs[i]=0; done
+# Step $1 has runs left: no :N, or fewer than N so far.
+left() { [ "${limits[$1]}" -lt 0 ] || [ "${done_runs[$1]}" -lt "${limits[$1]}" ]; }
 open() {
     local i
     for i in "${!steps[@]}"; do
-        if [ "${limits[i]}" -lt 0 ] || [ "${done_runs[i]}" -lt "${limits[i]}" ]; then return 0; fi
+        if left "$i"; then return 0; fi
     done
     return 1
 }
 while open && ! late; do
     for i in "${!steps[@]}"; do
         step=${steps[i]}
-        if [ "${limits[i]}" -ge 0 ] && [ "${done_runs[i]}" -ge "${limits[i]}" ]; then continue; fi
+        left "$i" || continue
         late && break
         case "$step" in
             aa-neighbour)
